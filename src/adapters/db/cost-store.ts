@@ -1,0 +1,170 @@
+/**
+ * The PostgreSQL implementation of {@link CostStore}: daily facts, sync state and the paid
+ * request ledger. Sums are done by the database in exact `numeric` and parsed into exact
+ * amounts, so nothing passes through a float.
+ */
+import { randomUUID } from 'node:crypto';
+import { and, count, eq, gte, lt, sql, sum, type SQL } from 'drizzle-orm';
+import type { CostFact, CostMetric, Facet, KeyedAmount } from '../../core/cost-model.js';
+import { amountToDecimalString, parseAmount } from '../../core/money.js';
+import type { DateRange, PlainDate } from '../../core/period.js';
+import type { ApiRequestLedger, ApiRequestRecord, CostStore, FactQuery, SyncState } from '../../ports.js';
+import { databaseUnavailable, isConnectionError, type Db } from './database.js';
+import { acquireLease, releaseLease } from './job-lease.js';
+import { apiRequests, costFacts, syncState } from './schema.js';
+
+const INSERT_BATCH = 2_000;
+const SYNC_LEASE = 'cost-sync';
+const SYNC_LEASE_MS = 15 * 60_000;
+
+const METRIC_COLUMN = {
+  UnblendedCost: costFacts.unblendedCost,
+  AmortizedCost: costFacts.amortizedCost,
+  NetUnblendedCost: costFacts.netUnblendedCost,
+} as const;
+
+/** Cost facts and sync state in PostgreSQL (or PGlite). */
+export class PgCostStore implements CostStore, ApiRequestLedger {
+  private readonly instanceId = randomUUID();
+
+  constructor(private readonly db: Db) {}
+
+  async replaceFacts(facet: Facet, range: DateRange, facts: readonly CostFact[]): Promise<void> {
+    await guard(() =>
+      this.db.transaction(async (tx) => {
+        await tx
+          .delete(costFacts)
+          .where(and(eq(costFacts.facet, facet), gte(costFacts.usageDate, range.start), lt(costFacts.usageDate, range.end)));
+        for (let i = 0; i < facts.length; i += INSERT_BATCH) {
+          const rows = facts.slice(i, i + INSERT_BATCH).map((fact) => ({
+            facet,
+            usageDate: fact.date,
+            team: fact.team,
+            value: fact.value,
+            currency: fact.currency,
+            unblendedCost: amountToDecimalString(fact.costs.UnblendedCost),
+            amortizedCost: amountToDecimalString(fact.costs.AmortizedCost),
+            netUnblendedCost: amountToDecimalString(fact.costs.NetUnblendedCost),
+            estimated: fact.estimated,
+          }));
+          await tx.insert(costFacts).values(rows);
+        }
+      }),
+    );
+  }
+
+  async sumBy(facet: Facet, by: 'value' | 'team', query: FactQuery): Promise<KeyedAmount[]> {
+    const key = by === 'team' ? costFacts.team : costFacts.value;
+    const rows = await guard(() =>
+      this.db
+        .select({ key, amount: sum(METRIC_COLUMN[query.metric]) })
+        .from(costFacts)
+        .where(factFilter(facet, query))
+        .groupBy(key),
+    );
+    return rows.map((row) => ({ key: row.key, amount: parseAmount(row.amount ?? '0') }));
+  }
+
+  async sumByDay(facet: Facet, query: FactQuery): Promise<KeyedAmount[]> {
+    const day = sql<string>`to_char(${costFacts.usageDate}, 'YYYY-MM-DD')`;
+    const rows = await guard(() =>
+      this.db
+        .select({ key: day, amount: sum(METRIC_COLUMN[query.metric]) })
+        .from(costFacts)
+        .where(factFilter(facet, query))
+        .groupBy(costFacts.usageDate)
+        .orderBy(costFacts.usageDate),
+    );
+    return rows.map((row) => ({ key: row.key, amount: parseAmount(row.amount ?? '0') }));
+  }
+
+  async currency(): Promise<string | undefined> {
+    const rows = await guard(() => this.db.select({ currency: costFacts.currency }).from(costFacts).limit(1));
+    return rows[0]?.currency;
+  }
+
+  async listTeams(range: DateRange): Promise<string[]> {
+    const rows = await guard(() =>
+      this.db
+        .selectDistinct({ team: costFacts.team })
+        .from(costFacts)
+        .where(and(eq(costFacts.facet, 'service'), gte(costFacts.usageDate, range.start), lt(costFacts.usageDate, range.end))),
+    );
+    return rows.map((row) => row.team).sort();
+  }
+
+  async getSyncStates(): Promise<SyncState[]> {
+    const rows = await guard(() => this.db.select().from(syncState));
+    return rows.map((row) => ({
+      facet: row.facet as Facet,
+      syncedUntil: row.syncedUntil ?? undefined,
+      lastAttemptAt: row.lastAttemptAt ?? undefined,
+      lastSuccessAt: row.lastSuccessAt ?? undefined,
+      lastError: row.lastError ?? undefined,
+    }));
+  }
+
+  async recordSyncAttempt(facet: Facet, at: Date, outcome: { syncedUntil: PlainDate } | { error: string }): Promise<void> {
+    const values =
+      'error' in outcome
+        ? { facet, lastAttemptAt: at, lastError: outcome.error }
+        : { facet, lastAttemptAt: at, lastSuccessAt: at, lastError: null, syncedUntil: outcome.syncedUntil };
+    const { facet: _key, ...update } = values;
+    await guard(() => this.db.insert(syncState).values(values).onConflictDoUpdate({ target: syncState.facet, set: update }));
+  }
+
+  async withSyncLock<T>(work: () => Promise<T>): Promise<T | undefined> {
+    const acquired = await guard(() => acquireLease(this.db, SYNC_LEASE, this.instanceId, SYNC_LEASE_MS));
+    if (!acquired) return undefined;
+    try {
+      return await work();
+    } finally {
+      await releaseLease(this.db, SYNC_LEASE, this.instanceId).catch(() => undefined);
+    }
+  }
+
+  async record(entry: ApiRequestRecord): Promise<void> {
+    await guard(() =>
+      this.db.insert(apiRequests).values({
+        requestedAt: entry.at,
+        operation: entry.operation,
+        attempts: entry.attempts,
+        outcome: entry.outcome,
+        detail: entry.detail,
+      }),
+    );
+  }
+
+  async countApiRequests(since: Date): Promise<{ requests: number; attempts: number }> {
+    const rows = await guard(() =>
+      this.db
+        .select({ requests: count(), attempts: sum(apiRequests.attempts) })
+        .from(apiRequests)
+        .where(gte(apiRequests.requestedAt, since)),
+    );
+    return { requests: Number(rows[0]?.requests ?? 0), attempts: Number(rows[0]?.attempts ?? 0) };
+  }
+}
+
+/** The metric column a query sums. */
+export function metricColumn(metric: CostMetric) {
+  return METRIC_COLUMN[metric];
+}
+
+function factFilter(facet: Facet, query: FactQuery): SQL | undefined {
+  return and(
+    eq(costFacts.facet, facet),
+    gte(costFacts.usageDate, query.range.start),
+    lt(costFacts.usageDate, query.range.end),
+    query.team === undefined ? undefined : eq(costFacts.team, query.team),
+  );
+}
+
+async function guard<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (isConnectionError(error)) throw databaseUnavailable(error);
+    throw error;
+  }
+}

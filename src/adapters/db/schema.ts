@@ -1,0 +1,68 @@
+/**
+ * Database schema (drizzle). Migrations in ./migrations are generated from this file with
+ * `npm run db:generate` and applied at start and by `finops-bot migrate`, on PostgreSQL
+ * and PGlite alike.
+ */
+import { sql } from 'drizzle-orm';
+import { boolean, date, index, integer, numeric, pgTable, primaryKey, serial, text, timestamp } from 'drizzle-orm/pg-core';
+
+/** Exact amounts: Cost Explorer reports 10 fractional digits. */
+const amount = (name: string) => numeric(name, { precision: 24, scale: 10 }).notNull();
+
+/**
+ * Daily cost facts, one row per (facet, day, team, facet value). Each facet splits every
+ * team's daily spend by one dimension; see README "Data grain".
+ */
+export const costFacts = pgTable(
+  'cost_facts',
+  {
+    facet: text('facet').notNull(),
+    usageDate: date('usage_date', { mode: 'string' }).notNull(),
+    team: text('team').notNull(),
+    value: text('value').notNull(),
+    currency: text('currency').notNull(),
+    unblendedCost: amount('unblended_cost'),
+    amortizedCost: amount('amortized_cost'),
+    netUnblendedCost: amount('net_unblended_cost'),
+    estimated: boolean('estimated').notNull().default(false),
+  },
+  (table) => [
+    primaryKey({ columns: [table.facet, table.usageDate, table.team, table.value] }),
+    index('cost_facts_team_idx').on(table.facet, table.team, table.usageDate),
+  ],
+);
+
+/** Per-facet sync progress: how far the data goes and how the last attempt went. */
+export const syncState = pgTable('sync_state', {
+  facet: text('facet').primaryKey(),
+  syncedUntil: date('synced_until', { mode: 'string' }),
+  lastAttemptAt: timestamp('last_attempt_at', { withTimezone: true }),
+  lastSuccessAt: timestamp('last_success_at', { withTimezone: true }),
+  lastError: text('last_error'),
+});
+
+/** Ledger of paid API requests (Cost Explorer charges USD 0.01 for each). */
+export const apiRequests = pgTable(
+  'api_requests',
+  {
+    id: serial('id').primaryKey(),
+    requestedAt: timestamp('requested_at', { withTimezone: true }).notNull().default(sql`now()`),
+    operation: text('operation').notNull(),
+    attempts: integer('attempts').notNull(),
+    outcome: text('outcome').notNull(),
+    detail: text('detail').notNull(),
+  },
+  (table) => [index('api_requests_requested_at_idx').on(table.requestedAt)],
+);
+
+/**
+ * Cluster-wide leases for jobs that must run on one instance at a time (sync, digests).
+ * A lease expires on its own, so a crashed instance never blocks the others for long.
+ * Leases are rows rather than advisory locks because RDS Proxy pins sessions that take
+ * session-level locks.
+ */
+export const jobLeases = pgTable('job_leases', {
+  name: text('name').primaryKey(),
+  holder: text('holder').notNull(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+});

@@ -1,0 +1,114 @@
+/**
+ * The interfaces the application needs from the outside world. Adapters implement them;
+ * only main.ts knows which implementation is in use.
+ */
+import type { CostFact, CostMetric, Facet, KeyedAmount } from './core/cost-model.js';
+import type { Amount } from './core/money.js';
+import type { DateRange, PlainDate } from './core/period.js';
+
+/** Tells the time. Passed in so tests and the core never read the wall clock themselves. */
+export interface Clock {
+  now(): Date;
+}
+
+/** One grouping of a Cost Explorer request: a dimension (SERVICE, LINKED_ACCOUNT …) or a tag key. */
+export interface CostGrouping {
+  readonly type: 'DIMENSION' | 'TAG';
+  readonly key: string;
+}
+
+/**
+ * One row of a daily, two-way grouped cost report. Tag values arrive without their
+ * "Key$" prefix; an empty string means the resource had no value for that tag.
+ */
+export interface DailyCostRow {
+  readonly date: PlainDate;
+  readonly keys: readonly [string, string];
+  readonly currency: string;
+  readonly costs: Readonly<Record<CostMetric, Amount>>;
+  readonly estimated: boolean;
+}
+
+/** A request for daily costs grouped by two keys (Cost Explorer allows at most two). */
+export interface DailyCostRequest {
+  readonly range: DateRange;
+  readonly groupBy: readonly [CostGrouping, CostGrouping];
+}
+
+/** A month-end (or any range) forecast from the cost source. */
+export interface SourceForecast {
+  readonly range: DateRange;
+  readonly metric: CostMetric;
+  readonly currency: string;
+  readonly mean: Amount;
+  readonly low: Amount;
+  readonly high: Amount;
+}
+
+/** Where cost data comes from: AWS Cost Explorer or the built-in demo organisation. */
+export interface CostSource {
+  readonly kind: 'aws' | 'demo';
+  /** Every page of a daily cost report, all three cost metrics at once. */
+  getDailyCosts(request: DailyCostRequest): Promise<DailyCostRow[]>;
+  /** The source's own forecast of total spend over a future range. */
+  getForecast(range: DateRange, metric: CostMetric): Promise<SourceForecast>;
+}
+
+/** One request sent to a paid API (each Cost Explorer request costs USD 0.01). */
+export interface ApiRequestRecord {
+  readonly at: Date;
+  readonly operation: string;
+  /** Attempts the SDK made, retries included. */
+  readonly attempts: number;
+  readonly outcome: 'ok' | 'throttled' | 'error';
+  readonly detail: string;
+}
+
+/** Keeps a ledger of paid API requests so the bot can say what it has spent. */
+export interface ApiRequestLedger {
+  record(entry: ApiRequestRecord): Promise<void>;
+}
+
+/** What the store knows about one facet's synced data. */
+export interface SyncState {
+  readonly facet: Facet;
+  /** Exclusive end of the days that have been fetched (the data is through the day before). */
+  readonly syncedUntil: PlainDate | undefined;
+  readonly lastAttemptAt: Date | undefined;
+  readonly lastSuccessAt: Date | undefined;
+  readonly lastError: string | undefined;
+}
+
+/** A filter on the stored facts. */
+export interface FactQuery {
+  readonly range: DateRange;
+  readonly metric: CostMetric;
+  /** Only this team's spend ('' = untagged). */
+  readonly team?: string | undefined;
+}
+
+/** Daily cost facts and their sync state, kept in PostgreSQL. */
+export interface CostStore {
+  /**
+   * Replaces every fact of `facet` in `range` with `facts`, atomically, so a re-sync of a
+   * range never duplicates or loses a day.
+   */
+  replaceFacts(facet: Facet, range: DateRange, facts: readonly CostFact[]): Promise<void>;
+  /** Sums a facet over a range, grouped by the facet value (or by team when `by` is 'team'). */
+  sumBy(facet: Facet, by: 'value' | 'team', query: FactQuery): Promise<KeyedAmount[]>;
+  /** Daily totals of a facet over a range (days without facts are absent). */
+  sumByDay(facet: Facet, query: FactQuery): Promise<KeyedAmount[]>;
+  /** Currency of the stored facts (Cost Explorer reports one currency per payer). */
+  currency(): Promise<string | undefined>;
+  /** Known teams with spend in the range. */
+  listTeams(range: DateRange): Promise<string[]>;
+  getSyncStates(): Promise<SyncState[]>;
+  recordSyncAttempt(facet: Facet, at: Date, outcome: { syncedUntil: PlainDate } | { error: string }): Promise<void>;
+  /**
+   * Runs `work` while holding the cluster-wide sync lock, or returns undefined at once when
+   * another instance holds it.
+   */
+  withSyncLock<T>(work: () => Promise<T>): Promise<T | undefined>;
+  /** Paid requests recorded since `since`. */
+  countApiRequests(since: Date): Promise<{ requests: number; attempts: number }>;
+}

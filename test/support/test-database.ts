@@ -1,0 +1,51 @@
+/**
+ * A migrated, empty database for one test file: a fresh database on the PostgreSQL server
+ * named by DATABASE_URL when it is set (CI), an in-memory PGlite otherwise.
+ */
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { openDatabase, type Database } from '../../src/adapters/db/database.js';
+
+/** A test database and the function that removes it. */
+export interface TestDatabase {
+  readonly database: Database;
+  readonly url: string | undefined;
+  dispose(): Promise<void>;
+}
+
+/** Which database the suite runs against, for test names and skip reasons. */
+export const testDatabaseKind = process.env.DATABASE_URL ? 'postgres' : 'pglite';
+
+/** Opens and migrates a new empty database. */
+export async function openTestDatabase(): Promise<TestDatabase> {
+  const serverUrl = process.env.DATABASE_URL;
+  if (!serverUrl) {
+    const database = await openDatabase({ kind: 'pglite', dataDir: undefined });
+    await database.migrate();
+    return { database, url: undefined, dispose: () => database.close() };
+  }
+  const name = `finops_test_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
+  await withAdmin(serverUrl, (client) => client.query(`create database ${name}`));
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  const database = await openDatabase({ kind: 'postgres', url: url.toString() });
+  await database.migrate();
+  return {
+    database,
+    url: url.toString(),
+    dispose: async () => {
+      await database.close();
+      await withAdmin(serverUrl, (client) => client.query(`drop database if exists ${name} with (force)`));
+    },
+  };
+}
+
+async function withAdmin<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
