@@ -82,6 +82,7 @@ export class CostExplorerSource implements CostSource {
   private readonly ledger: ApiRequestLedger;
   private readonly clock: Clock;
   private readonly logger: WarnLogger | undefined;
+  private readonly unprefixedTagKeys = new Set<string>();
 
   constructor(options: CostExplorerSourceOptions) {
     this.client =
@@ -161,7 +162,7 @@ export class CostExplorerSource implements CostSource {
       this.logger?.warn({ operation, detail, code: mapped.code, error: errorName(error) }, 'Cost Explorer request failed');
       throw mapped;
     }
-    await this.record({ at: this.clock.now(), operation, attempts: output.$metadata.attempts ?? 1, outcome: 'ok', detail });
+    await this.record({ at: this.clock.now(), operation, attempts: output.$metadata?.attempts ?? 1, outcome: 'ok', detail });
     return output;
   }
 
@@ -209,7 +210,10 @@ export class CostExplorerSource implements CostSource {
     if (grouping.type !== 'TAG') return raw;
     const prefix = `${grouping.key}$`;
     if (raw.startsWith(prefix)) return raw.slice(prefix.length);
-    this.logger?.warn({ tagKey: grouping.key }, 'Cost Explorer returned a tag group key without its "Key$" prefix');
+    if (!this.unprefixedTagKeys.has(grouping.key)) {
+      this.unprefixedTagKeys.add(grouping.key); // once per tag key, not once per row
+      this.logger?.warn({ tagKey: grouping.key }, 'Cost Explorer returned a tag group key without its "Key$" prefix');
+    }
     return raw;
   }
 }
@@ -237,8 +241,10 @@ function errorName(error: unknown): string {
   return (error as SdkErrorLike | undefined)?.name ?? typeof error;
 }
 
+/** Attempts behind a failure; none when credentials were missing (nothing was sent, nothing billed). */
 function attemptsOf(error: unknown): number {
-  return (error as SdkErrorLike | undefined)?.$metadata?.attempts ?? 1;
+  const sdk = error as SdkErrorLike | undefined;
+  return sdk?.$metadata?.attempts ?? (CREDENTIALS.has(sdk?.name ?? '') ? 0 : 1);
 }
 
 const THROTTLING = new Set(['LimitExceededException', 'ThrottlingException', 'TooManyRequestsException']);
