@@ -85,6 +85,8 @@ export interface FactQuery {
   readonly metric: CostMetric;
   /** Only this team's spend ('' = untagged). */
   readonly team?: string | undefined;
+  /** Only this facet value ('' = untagged, for tag facets). */
+  readonly value?: string | undefined;
 }
 
 /** Daily cost facts and their sync state, kept in PostgreSQL. */

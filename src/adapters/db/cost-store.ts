@@ -157,6 +157,7 @@ function factFilter(facet: Facet, query: FactQuery): SQL | undefined {
     gte(costFacts.usageDate, query.range.start),
     lt(costFacts.usageDate, query.range.end),
     query.team === undefined ? undefined : eq(costFacts.team, query.team),
+    query.value === undefined ? undefined : eq(costFacts.value, query.value),
   );
 }
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { PgCostStore } from '../../../src/adapters/db/cost-store.js';
+import { selectRows } from '../../../src/adapters/db/database.js';
 import type { CostFact } from '../../../src/core/cost-model.js';
 import { parseAmount, sumAmounts } from '../../../src/core/money.js';
 import { openTestDatabase, testDatabaseKind, type TestDatabase } from '../../support/test-database.js';
@@ -33,10 +34,11 @@ describe(`cost store on ${testDatabaseKind}`, () => {
 
   it('applies the migrations: every table exists and a second migrate is a no-op', async () => {
     await test.database.migrate();
-    const tables = await test.database.db.execute<{ table_name: string }>(
+    const tables = await selectRows<{ table_name: string }>(
+      test.database.db,
       sql`select table_name from information_schema.tables where table_schema = 'public' order by table_name`,
     );
-    expect(tables.rows.map((row) => row.table_name)).toEqual(['api_requests', 'cost_facts', 'job_leases', 'sync_state']);
+    expect(tables.map((row) => row.table_name)).toEqual(['api_requests', 'cost_facts', 'job_leases', 'sync_state']);
   });
 
   it('sums exactly to the tenth digit, with no float drift', async () => {

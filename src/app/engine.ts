@@ -1,0 +1,75 @@
+/**
+ * The command engine: one line of the command language in, one channel-neutral reply out.
+ * Slack, Teams and the console all call it. This is the one place where failures become
+ * sentences: a user never sees a stack trace, and unexpected errors are logged with the
+ * command that caused them.
+ */
+import { isFinOpsError } from '../core/errors.js';
+import { errorReply, type Reply } from '../core/reply.js';
+import type { Command, CommandName } from './command.js';
+import { handleCost } from './handlers/cost.js';
+import { handleForecast } from './handlers/forecast.js';
+import { handleHelp } from './handlers/help.js';
+import { handleStatus } from './handlers/status.js';
+import { handleTags } from './handlers/tags.js';
+import { handleTop } from './handlers/top.js';
+import { parseCommand, stripInvocation } from './parse-command.js';
+import type { HandlerDeps } from './report-context.js';
+
+/** Who is asking and where; channels fill in what they know. */
+export interface RequestContext {
+  readonly channel: 'console' | 'slack' | 'teams';
+  readonly userId?: string;
+  readonly conversationId?: string;
+}
+
+/** Where the engine reports failures it did not expect. */
+export interface EngineLogger {
+  error(details: object, message: string): void;
+}
+
+/** The subcommands this build answers, in the order `help` lists them. */
+export const OFFERED_COMMANDS: readonly CommandName[] = ['help', 'cost', 'top', 'forecast', 'tags', 'status'];
+
+/** Answers commands from stored cost data. */
+export class CommandEngine {
+  readonly offered = OFFERED_COMMANDS;
+
+  constructor(
+    private readonly deps: HandlerDeps,
+    private readonly logger: EngineLogger,
+  ) {}
+
+  /** Parses and answers one line. Never throws. */
+  async handle(line: string, context: RequestContext): Promise<Reply> {
+    const parsed = parseCommand(line, this.offered);
+    if (!parsed.ok) return { ...errorReply(parsed.failure.message, parsed.failure.hint), kind: 'error' };
+    try {
+      return await this.answer(parsed.command);
+    } catch (error) {
+      if (isFinOpsError(error)) return errorReply(error.message);
+      this.logger.error({ err: error, command: stripInvocation(line).slice(0, 200), channel: context.channel }, 'command failed');
+      return errorReply(`Something went wrong on my side while answering \`${stripInvocation(line).slice(0, 80)}\`. It has been logged; please try again.`);
+    }
+  }
+
+  private async answer(command: Command): Promise<Reply> {
+    switch (command.name) {
+      case 'help':
+        return handleHelp(command, this.offered);
+      case 'cost':
+        return handleCost(this.deps, command);
+      case 'top':
+        return handleTop(this.deps, command);
+      case 'forecast':
+        return handleForecast(this.deps, command);
+      case 'tags':
+        return handleTags(this.deps, command);
+      case 'status':
+        return handleStatus(this.deps);
+      default:
+        // The parser only lets offered subcommands through.
+        throw new Error(`no handler for ${command.name}`);
+    }
+  }
+}

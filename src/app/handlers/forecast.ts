@@ -1,0 +1,67 @@
+/**
+ * `forecast [for TEAM]`: this month's month-end figure with an 80% range, the method that
+ * produced it, and last month for comparison.
+ */
+import { TOTAL_FACET } from '../../core/cost-model.js';
+import { FinOpsError } from '../../core/errors.js';
+import { forecastRemaining, SPREAD_DAYS } from '../../core/forecast.js';
+import { formatCents, formatPercent, percentChange, sumAmounts, toCents } from '../../core/money.js';
+import { addDays, eachDay, maxDate, minDate, startOfMonth, startOfNextMonth, startOfPreviousMonth, todayIn } from '../../core/period.js';
+import type { Reply } from '../../core/reply.js';
+import type { Command } from '../command.js';
+import { fillDays, type HandlerDeps, loadFreshness, resolveTeam, scopeFooter, teamSuffix } from '../report-context.js';
+
+/** Answers `forecast`. */
+export async function handleForecast(deps: HandlerDeps, command: Extract<Command, { name: 'forecast' }>): Promise<Reply> {
+  const freshness = await loadFreshness(deps.store, [TOTAL_FACET]);
+  if (!freshness.dataThrough) throw new FinOpsError('no_data', 'I have no cost data yet to forecast from; the first sync is still running.');
+  const today = todayIn(deps.settings.timeZone, deps.clock.now());
+  const monthStart = startOfMonth(today);
+  const monthEnd = startOfNextMonth(today);
+  const firstMissing = addDays(freshness.dataThrough, 1);
+  const metric = command.metric ?? deps.settings.defaultMetric;
+  const team = command.team === undefined ? undefined : await resolveTeam(deps, command.team, { start: addDays(firstMissing, -400), end: firstMissing });
+  const query = { metric, team };
+  const actualRange = { start: monthStart, end: maxDate(monthStart, minDate(firstMissing, monthEnd)) };
+  const historyRange = { start: addDays(firstMissing, -SPREAD_DAYS), end: firstMissing };
+  const lastMonth = { start: startOfPreviousMonth(today), end: monthStart };
+  const [actualRows, historyRows, lastMonthRows] = await Promise.all([
+    deps.store.sumBy(TOTAL_FACET, 'team', { ...query, range: actualRange }),
+    deps.store.sumByDay(TOTAL_FACET, { ...query, range: historyRange }),
+    deps.store.sumBy(TOTAL_FACET, 'team', { ...query, range: lastMonth }),
+  ]);
+  if (historyRows.length < 14) {
+    throw new FinOpsError('no_data', `I need at least 14 days of history to forecast${teamSuffix(team)}; I have ${historyRows.length}.`);
+  }
+  const actual = sumAmounts(actualRows.map((row) => row.amount));
+  const remaining = eachDay({ start: maxDate(firstMissing, monthStart), end: monthEnd });
+  const forecast = forecastRemaining(actual, fillDays(historyRange, historyRows), remaining);
+  const currency = (await deps.store.currency()) ?? 'USD';
+  const lastMonthTotal = sumAmounts(lastMonthRows.map((row) => row.amount));
+  const versusLastMonth = percentChange(lastMonthTotal, forecast.mean);
+  const monthName = new Intl.DateTimeFormat('en', { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(new Date(`${monthStart}T00:00:00Z`));
+  const requested = { start: monthStart, end: monthEnd, label: `${monthName} forecast`, previous: lastMonth };
+  return {
+    kind: 'answer',
+    title: `Month-end forecast${teamSuffix(team)}, ${monthName}`,
+    blocks: [
+      {
+        type: 'fields',
+        fields: [
+          { label: 'Forecast', value: formatCents(toCents(forecast.mean), currency) },
+          { label: '80% range', value: `${formatCents(toCents(forecast.low), currency)} – ${formatCents(toCents(forecast.high), currency)}` },
+          { label: `Spent ${actualRange.start} – ${addDays(actualRange.end, -1)}`, value: formatCents(toCents(actual), currency) },
+          {
+            label: `Last month (${lastMonth.start.slice(0, 7)})`,
+            value: `${formatCents(toCents(lastMonthTotal), currency)}${versusLastMonth === undefined ? '' : ` · forecast ${formatPercent(versusLastMonth)}`}`,
+          },
+        ],
+      },
+      { type: 'text', text: `Method: ${forecast.method}` },
+      {
+        type: 'context',
+        text: scopeFooter(deps, { requested, range: { start: monthStart, end: monthEnd }, partial: forecast.remainingDays > 0, metric, currency, freshness }),
+      },
+    ],
+  };
+}

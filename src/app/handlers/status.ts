@@ -1,0 +1,49 @@
+/** `status`: how fresh the data is, how each sync went, and what Cost Explorer has cost. */
+import { formatCents } from '../../core/money.js';
+import type { Reply } from '../../core/reply.js';
+import { addDays, todayIn } from '../../core/period.js';
+import { formatInstant, freshnessText, type HandlerDeps, loadFreshness } from '../report-context.js';
+
+/** Price of one Cost Explorer API request, in cents. */
+export const COST_EXPLORER_REQUEST_CENTS = 1n;
+
+/** Answers `status`. */
+export async function handleStatus(deps: HandlerDeps): Promise<Reply> {
+  const now = deps.clock.now();
+  const freshness = await loadFreshness(deps.store, deps.settings.facets);
+  const states = await deps.store.getSyncStates();
+  const today = todayIn('UTC', now);
+  const [day, month] = await Promise.all([
+    deps.store.countApiRequests(new Date(`${today}T00:00:00Z`)),
+    deps.store.countApiRequests(new Date(`${today.slice(0, 7)}-01T00:00:00Z`)),
+  ]);
+  const tz = deps.settings.timeZone;
+  return {
+    kind: 'answer',
+    title: 'Status',
+    blocks: [
+      {
+        type: 'fields',
+        fields: [
+          { label: 'Data', value: freshnessText(deps, freshness) },
+          { label: 'Cost Explorer requests today (UTC)', value: `${day.requests} (${formatCents(BigInt(day.requests) * COST_EXPLORER_REQUEST_CENTS, 'USD')})` },
+          { label: 'This month', value: `${month.requests} (${formatCents(BigInt(month.requests) * COST_EXPLORER_REQUEST_CENTS, 'USD')})` },
+        ],
+      },
+      {
+        type: 'table',
+        columns: [
+          { title: 'Facet', align: 'left' },
+          { title: 'Data through', align: 'left' },
+          { title: 'Last sync', align: 'left' },
+          { title: 'Problem', align: 'left' },
+        ],
+        rows: deps.settings.facets.map((facet) => {
+          const state = states.find((candidate) => candidate.facet === facet);
+          const through = state?.syncedUntil ? addDays(state.syncedUntil, -1) : 'never synced';
+          return [facet, through, state?.lastSuccessAt ? formatInstant(state.lastSuccessAt, tz) : '—', state?.lastError ?? ''];
+        }),
+      },
+    ],
+  };
+}

@@ -1,0 +1,244 @@
+/**
+ * Parses one line of the command language into a {@link Command}, or into a sentence that
+ * says what was wrong and how to say it instead (closest subcommand, accepted forms).
+ */
+import { type CostMetric, type Dimension, DIMENSION_FORMS, METRIC_WORDS } from '../core/cost-model.js';
+import { parseAmount } from '../core/money.js';
+import { looksLikePeriod, parsePeriod, PERIOD_FORMS, type PeriodSpec } from '../core/period.js';
+import { closestMatch } from '../core/suggest.js';
+import { type Command, type CommandName, COMMAND_USAGE } from './command.js';
+
+/** Why a line could not be parsed, written for the person who typed it. */
+export interface ParseFailure {
+  readonly message: string;
+  /** Usage or accepted forms, shown under the message. */
+  readonly hint?: string | undefined;
+}
+
+/** Result of parsing one line. */
+export type ParseResult = { readonly ok: true; readonly command: Command } | { readonly ok: false; readonly failure: ParseFailure };
+
+/** Words that name the team when typed after `for`, meaning spend without the team tag. */
+const UNTAGGED_WORDS = new Set(['untagged', '(untagged)', 'none', '-']);
+
+const DIMENSION_ALIASES: Readonly<Record<string, Dimension>> = {
+  service: 'service',
+  services: 'service',
+  account: 'account',
+  accounts: 'account',
+  'linked-account': 'account',
+  region: 'region',
+  regions: 'region',
+  team: 'team',
+  teams: 'team',
+  'usage-type': 'usage-type',
+  'usage-types': 'usage-type',
+  usagetype: 'usage-type',
+  usage_type: 'usage-type',
+  usage: 'usage-type',
+};
+
+/** Removes what a channel may put before the command: "/finops", "finops", "@FinOps". */
+export function stripInvocation(line: string): string {
+  return line.trim().replace(/^(\/finops|@?finops)\b[:,]?\s*/i, '').trim();
+}
+
+/**
+ * Parses `line`. Only subcommands in `offered` are recognised; anything else is answered
+ * with the closest offered one.
+ */
+export function parseCommand(line: string, offered: readonly CommandName[]): ParseResult {
+  const text = stripInvocation(line);
+  const tokens = text.split(/\s+/).filter(Boolean);
+  const word = (tokens[0] ?? 'help').toLowerCase();
+  const rest = tokens.slice(1);
+  if (!offered.includes(word as CommandName)) {
+    const suggestion = closestMatch(word, offered);
+    return fail(
+      suggestion
+        ? `I don't know \`${word}\`. Did you mean \`${[suggestion, ...rest].join(' ')}\`?`
+        : `I don't know \`${word}\`.`,
+      `Try \`help\` to see what I can do: ${offered.map((name) => `\`${name}\``).join(', ')}.`,
+    );
+  }
+  const name = word as CommandName;
+  try {
+    return { ok: true, command: parseArguments(name, rest, offered) };
+  } catch (error) {
+    if (error instanceof UsageError) return fail(error.message, error.hint ?? `Usage: \`${COMMAND_USAGE[name].usage}\``);
+    throw error;
+  }
+}
+
+class UsageError extends Error {
+  constructor(message: string, readonly hint?: string) {
+    super(message);
+  }
+}
+
+interface Options {
+  period?: PeriodSpec;
+  by?: Dimension;
+  team?: string;
+  metric?: CostMetric;
+  words: string[];
+}
+
+function parseArguments(name: CommandName, args: string[], offered: readonly CommandName[]): Command {
+  switch (name) {
+    case 'help': {
+      const topic = args[0]?.toLowerCase();
+      if (topic && !offered.includes(topic as CommandName)) {
+        const suggestion = closestMatch(topic, offered);
+        throw new UsageError(`There is no \`${topic}\` subcommand${suggestion ? `; did you mean \`help ${suggestion}\`?` : '.'}`);
+      }
+      return { name, topic };
+    }
+    case 'cost': {
+      const options = parseOptions(args, ['period', 'by', 'for', 'metric']);
+      noWords(name, options);
+      return { name, period: options.period, by: options.by, team: options.team, metric: options.metric };
+    }
+    case 'top':
+    case 'anomalies':
+    case 'explain': {
+      const options = parseOptions(args, ['period', 'for', 'metric']);
+      noWords(name, options);
+      return { name, period: options.period, team: options.team, metric: options.metric };
+    }
+    case 'forecast': {
+      const options = parseOptions(args, ['for', 'metric']);
+      noWords(name, options);
+      return { name, team: options.team, metric: options.metric };
+    }
+    case 'rightsizing': {
+      const options = parseOptions(args, ['for']);
+      noWords(name, options);
+      return { name, team: options.team };
+    }
+    case 'tags': {
+      const options = parseOptions(args, ['period', 'metric']);
+      if (options.words.length > 1) throw new UsageError(`\`tags\` takes one tag key, not \`${options.words.join(' ')}\`.`);
+      return { name, key: options.words[0], period: options.period, metric: options.metric };
+    }
+    case 'budget':
+      return parseBudget(args);
+    case 'subscribe':
+    case 'unsubscribe':
+    case 'digest': {
+      const options = parseOptions(args, ['for']);
+      const cadence = options.words[0]?.toLowerCase();
+      if (options.words.length > 1 || (cadence !== undefined && cadence !== 'daily' && cadence !== 'weekly')) {
+        throw new UsageError(`\`${name}\` takes \`daily\` or \`weekly\`, not \`${options.words.join(' ')}\`.`);
+      }
+      if (name !== 'digest' && cadence === undefined) throw new UsageError(`\`${name}\` needs \`daily\` or \`weekly\`.`);
+      return { name, cadence: cadence ?? 'daily', team: options.team } as Command;
+    }
+    case 'ask': {
+      const question = args.join(' ').trim();
+      if (!question) throw new UsageError('`ask` needs a question, for example `ask why did RDS go up last week?`');
+      return { name, question };
+    }
+    case 'subscriptions':
+    case 'status':
+      if (args.length > 0) throw new UsageError(`\`${name}\` takes no arguments.`);
+      return { name };
+  }
+}
+
+function parseBudget(args: string[]): Command {
+  const action = args[0]?.toLowerCase();
+  if (action === undefined) return { name: 'budget', action: 'show' };
+  if (action === 'rm' || action === 'remove' || action === 'delete') {
+    if (args.length !== 2) throw new UsageError('`budget rm` takes one team, for example `budget rm payments`.');
+    return { name: 'budget', action: 'rm', team: teamName(args[1]!) };
+  }
+  if (action === 'set') {
+    if (args.length !== 3) throw new UsageError('`budget set` takes a team and a monthly amount, for example `budget set payments 25000`.');
+    const cleaned = args[2]!.replace(/^(usd|\$)/i, '').replaceAll(',', '');
+    const multiplier = /k$/i.test(cleaned) ? 1_000n : /m$/i.test(cleaned) ? 1_000_000n : 1n;
+    let amount: bigint;
+    try {
+      amount = parseAmount(cleaned.replace(/[km]$/i, '')) * multiplier;
+    } catch {
+      throw new UsageError(`\`${args[2]}\` is not an amount. Write it like \`25000\`, \`25,000.50\` or \`25k\`.`);
+    }
+    if (amount <= 0n) throw new UsageError('A budget must be more than zero. To remove one, use `budget rm TEAM`.');
+    if (amount > parseAmount('1000000000000')) throw new UsageError(`\`${args[2]}\` is more than any monthly AWS bill; check the number of zeros.`);
+    return { name: 'budget', action: 'set', team: teamName(args[1]!), amount };
+  }
+  throw new UsageError(`\`budget ${action}\` is not a budget action.`, `Usage: \`${COMMAND_USAGE.budget.usage}\``);
+}
+
+function parseOptions(args: string[], allowed: readonly ('period' | 'by' | 'for' | 'metric')[]): Options {
+  const options: Options = { words: [] };
+  for (let i = 0; i < args.length; i++) {
+    const token = args[i]!;
+    const lower = token.toLowerCase();
+    if (lower === 'by' && allowed.includes('by')) {
+      const value = args[++i];
+      if (value === undefined) throw new UsageError('`by` needs a dimension.', dimensionHint());
+      if (options.by) throw new UsageError('Group by one dimension at a time.');
+      options.by = parseDimension(value);
+    } else if (lower === 'for' && allowed.includes('for')) {
+      const value = args[++i];
+      if (value === undefined) throw new UsageError('`for` needs a team name, for example `for payments`.');
+      if (options.team !== undefined) throw new UsageError('Ask about one team at a time.');
+      options.team = teamName(value);
+    } else if (lower in METRIC_WORDS && allowed.includes('metric')) {
+      options.metric = METRIC_WORDS[lower];
+    } else if (allowed.includes('period') && looksLikePeriod(token)) {
+      if (options.period) throw new UsageError('Give one period at a time.', periodHint());
+      const period = parsePeriod(token);
+      if ('error' in period) throw new UsageError(period.error, periodHint());
+      options.period = period;
+    } else {
+      options.words.push(token);
+    }
+  }
+  return options;
+}
+
+function noWords(name: CommandName, options: Options): void {
+  const word = options.words[0];
+  if (word === undefined) return;
+  const dimension = closestMatch(word, Object.keys(DIMENSION_ALIASES));
+  const period = closestMatch(word, ['today', 'yesterday', 'mtd', 'last-month']);
+  const suggestion = dimension && COMMAND_USAGE[name].usage.includes('by DIM') ? `by ${dimension}` : period;
+  throw new UsageError(
+    `I don't understand \`${word}\` in \`${name}\`${suggestion ? `; did you mean \`${suggestion}\`?` : '.'}`,
+    `Usage: \`${COMMAND_USAGE[name].usage}\``,
+  );
+}
+
+function parseDimension(token: string): Dimension {
+  const lower = token.toLowerCase();
+  if (lower.startsWith('tag:')) {
+    const key = token.slice(4);
+    if (!/^[\w.:/=+@-]{1,128}$/.test(key)) throw new UsageError(`\`${token}\` is not a tag key.`, dimensionHint());
+    return `tag:${key}`;
+  }
+  const dimension = DIMENSION_ALIASES[lower];
+  if (dimension) return dimension;
+  const suggestion = closestMatch(lower, Object.keys(DIMENSION_ALIASES));
+  throw new UsageError(
+    `I can't group by \`${token}\`${suggestion ? `; did you mean \`by ${DIMENSION_ALIASES[suggestion]}\`?` : '.'}`,
+    dimensionHint(),
+  );
+}
+
+function teamName(token: string): string {
+  return UNTAGGED_WORDS.has(token.toLowerCase()) ? '' : token;
+}
+
+function periodHint(): string {
+  return `Periods: ${PERIOD_FORMS.map((form) => `\`${form}\``).join(', ')}.`;
+}
+
+function dimensionHint(): string {
+  return `Dimensions: ${DIMENSION_FORMS.map((form) => `\`${form}\``).join(', ')}.`;
+}
+
+function fail(message: string, hint?: string): ParseResult {
+  return { ok: false, failure: { message, hint } };
+}

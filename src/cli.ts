@@ -1,0 +1,105 @@
+#!/usr/bin/env node
+/**
+ * `finops-bot serve | chat | migrate`. Configuration errors print one line and exit 1;
+ * nothing else the bot does ends the process with a stack trace.
+ */
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { createLogger, type Logger } from './logger.js';
+import { createFinOpsApp, serve } from './main.js';
+import { runConsole } from './channels/console/console-channel.js';
+import { openDatabase } from './adapters/db/database.js';
+
+const USAGE = `Usage: finops-bot <command>
+
+  serve     HTTP server for Slack and Teams plus the scheduler (the console too, without credentials)
+  chat      console: one command per line on stdin, answers on stdout
+  migrate   apply database migrations and exit
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(USAGE);
+    return command === undefined ? 1 : 0;
+  }
+  if (!['serve', 'chat', 'migrate'].includes(command)) {
+    process.stderr.write(`finops-bot: unknown command \`${command}\`.\n${USAGE}`);
+    return 1;
+  }
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`finops-bot: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+  switch (command) {
+    case 'migrate':
+      return migrate(config, createLogger(config.logLevel));
+    case 'chat':
+      return chat(config, createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, 2));
+    default:
+      return runServer(config, createLogger(config.logLevel));
+  }
+}
+
+async function migrate(config: Config, logger: Logger): Promise<number> {
+  const database = await openDatabase(
+    config.database.kind === 'postgres'
+      ? { kind: 'postgres', url: config.database.url, iamAuth: config.database.iamAuth, region: config.awsRegion }
+      : { kind: 'pglite', dataDir: config.database.dataDir },
+  );
+  try {
+    await database.migrate();
+    logger.info({ database: database.kind }, 'migrations applied');
+    return 0;
+  } finally {
+    await database.close();
+  }
+}
+
+async function chat(config: Config, logger: Logger): Promise<number> {
+  const app = await createFinOpsApp(config, logger);
+  try {
+    if (await app.isStale()) {
+      process.stderr.write(`Syncing cost data from the ${app.source.kind === 'aws' ? 'AWS Cost Explorer' : 'demo organisation'}…\n`);
+      await app.sync();
+    }
+    await runConsole(app.engine, process.stdin, process.stdout, { prompt: process.stdin.isTTY === true });
+    return 0;
+  } finally {
+    await app.close();
+  }
+}
+
+async function runServer(config: Config, logger: Logger): Promise<number> {
+  const stop = await serve(config, logger, { stdin: process.stdin, stdout: process.stdout });
+  await new Promise<void>((resolve) => {
+    const shutdown = (signal: string) => {
+      logger.info({ signal }, 'shutting down');
+      resolve();
+    };
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    process.once('SIGINT', () => shutdown('SIGINT'));
+  });
+  await stop();
+  return 0;
+}
+
+process.on('unhandledRejection', (reason) => {
+  process.stderr.write(`finops-bot: unexpected error: ${reason instanceof Error ? reason.message : String(reason)}\n`);
+});
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`finops-bot: ${message}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,152 @@
+/**
+ * Reads and checks the environment once, at start. A bad value stops the process with one
+ * line that names the variable and the accepted form. Secrets are kept here and handed
+ * only to the adapters that need them; nothing here is ever logged whole.
+ */
+import { resolve } from 'node:path';
+import cron from 'node-cron';
+import { z } from 'zod';
+import { BASE_FACETS, type CostMetric, type Facet, METRIC_WORDS, COST_METRICS } from './core/cost-model.js';
+import { isValidTimeZone } from './core/period.js';
+
+/** The checked configuration. */
+export interface Config {
+  readonly port: number;
+  readonly logLevel: string;
+  readonly database:
+    | { readonly kind: 'postgres'; readonly url: string; readonly iamAuth: boolean }
+    | { readonly kind: 'pglite'; readonly dataDir: string };
+  readonly costSource: 'aws' | 'demo';
+  readonly teamTag: string;
+  readonly facets: readonly Facet[];
+  readonly defaultMetric: CostMetric;
+  readonly timeZone: string;
+  readonly dailyCron: string;
+  readonly weeklyCron: string;
+  readonly syncCron: string;
+  readonly awsRegion: string | undefined;
+  readonly bedrockModelId: string | undefined;
+  readonly slack:
+    | { readonly botToken: string; readonly signingSecret: string | undefined; readonly appToken: string | undefined; readonly apiUrl: string | undefined }
+    | undefined;
+  readonly teams:
+    | { readonly appId: string; readonly appPassword: string | undefined; readonly tenantId: string | undefined; readonly appType: string }
+    | undefined;
+}
+
+/** A configuration problem: the message is the one line printed before exiting. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const TAG_KEY = /^[\p{L}\p{N}\s_.:/=+\-@]{1,128}$/u;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
+
+const schema = z.object({
+  PORT: optionalText.pipe(
+    z.string().regex(/^\d+$/, 'must be a port number from 1 to 65535').optional().refine((value) => value === undefined || (Number(value) >= 1 && Number(value) <= 65535), 'must be a port number from 1 to 65535'),
+  ),
+  LOG_LEVEL: optionalText.pipe(z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).optional()),
+  DATABASE_URL: optionalText.pipe(
+    z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'must be a PostgreSQL URL like postgres://user:password@host:5432/dbname').optional(),
+  ),
+  DATABASE_IAM_AUTH: optionalText.pipe(z.enum(['true', 'false'], { error: 'must be `true` or `false`' }).optional()),
+  FINOPS_DATA_DIR: optionalText,
+  FINOPS_COST_SOURCE: optionalText.pipe(z.enum(['aws', 'demo'], { error: 'must be `aws` or `demo`' }).optional()),
+  FINOPS_TEAM_TAG: optionalText.pipe(z.string().regex(TAG_KEY, 'must be a cost-allocation tag key such as Team').optional()),
+  FINOPS_TAG_KEYS: optionalText,
+  FINOPS_COST_METRIC: optionalText,
+  FINOPS_TIMEZONE: optionalText.pipe(z.string().refine(isValidTimeZone, 'must be an IANA time zone such as UTC or Europe/Paris').optional()),
+  FINOPS_DAILY_CRON: optionalText.pipe(cronExpression()),
+  FINOPS_WEEKLY_CRON: optionalText.pipe(cronExpression()),
+  FINOPS_SYNC_CRON: optionalText.pipe(cronExpression()),
+  AWS_REGION: optionalText,
+  BEDROCK_MODEL_ID: optionalText,
+  SLACK_BOT_TOKEN: optionalText.pipe(z.string().startsWith('xoxb-', 'must be a bot token starting with xoxb-').optional()),
+  SLACK_SIGNING_SECRET: optionalText,
+  SLACK_APP_TOKEN: optionalText.pipe(z.string().startsWith('xapp-', 'must be an app-level token starting with xapp-').optional()),
+  SLACK_API_URL: optionalText.pipe(z.url({ error: 'must be a URL such as https://slack.com/api/' }).optional()),
+  MICROSOFT_APP_ID: optionalText,
+  MICROSOFT_APP_PASSWORD: optionalText,
+  MICROSOFT_APP_TENANT_ID: optionalText,
+  MICROSOFT_APP_TYPE: optionalText.pipe(
+    z.enum(['MultiTenant', 'SingleTenant', 'UserAssignedMSI'], { error: 'must be MultiTenant, SingleTenant or UserAssignedMSI' }).optional(),
+  ),
+});
+
+/** Reads the configuration from `env`; throws {@link ConfigError} with one line on a bad value. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const variable = String(issue.path[0]);
+    const shown = variable.includes('SECRET') || variable.includes('TOKEN') || variable.includes('PASSWORD') || variable === 'DATABASE_URL' ? '' : ` (got \`${env[variable]}\`)`;
+    throw new ConfigError(`${variable} ${issue.message}${shown}.`);
+  }
+  const e = parsed.data;
+  const costSource = e.FINOPS_COST_SOURCE ?? 'demo';
+  const teamTag = e.FINOPS_TEAM_TAG ?? 'Team';
+  const extraTags = parseTagKeys(e.FINOPS_TAG_KEYS ?? (costSource === 'demo' ? 'Environment' : ''), teamTag);
+  const slack = e.SLACK_BOT_TOKEN
+    ? { botToken: e.SLACK_BOT_TOKEN, signingSecret: e.SLACK_SIGNING_SECRET, appToken: e.SLACK_APP_TOKEN, apiUrl: e.SLACK_API_URL }
+    : undefined;
+  if (slack && !slack.signingSecret && !slack.appToken) {
+    throw new ConfigError(
+      'SLACK_SIGNING_SECRET is required with SLACK_BOT_TOKEN (find it under Basic Information → App Credentials in your Slack app settings), or set SLACK_APP_TOKEN for Socket Mode.',
+    );
+  }
+  if (!slack && e.SLACK_APP_TOKEN) throw new ConfigError('SLACK_BOT_TOKEN is required with SLACK_APP_TOKEN (the xoxb- token under OAuth & Permissions).');
+  const appType = e.MICROSOFT_APP_TYPE ?? 'MultiTenant';
+  const teams = e.MICROSOFT_APP_ID ? { appId: e.MICROSOFT_APP_ID, appPassword: e.MICROSOFT_APP_PASSWORD, tenantId: e.MICROSOFT_APP_TENANT_ID, appType } : undefined;
+  if (teams && appType !== 'UserAssignedMSI' && !teams.appPassword) {
+    throw new ConfigError('MICROSOFT_APP_PASSWORD is required with MICROSOFT_APP_ID (the client secret of the bot’s Azure app registration).');
+  }
+  if (teams && appType === 'SingleTenant' && !teams.tenantId) throw new ConfigError('MICROSOFT_APP_TENANT_ID is required when MICROSOFT_APP_TYPE is SingleTenant.');
+  if (e.DATABASE_IAM_AUTH === 'true' && !e.DATABASE_URL) throw new ConfigError('DATABASE_IAM_AUTH needs DATABASE_URL (the RDS Proxy endpoint, without a password).');
+  return {
+    port: Number(e.PORT ?? 3000),
+    logLevel: e.LOG_LEVEL ?? 'info',
+    database: e.DATABASE_URL
+      ? { kind: 'postgres', url: e.DATABASE_URL, iamAuth: e.DATABASE_IAM_AUTH === 'true' }
+      : { kind: 'pglite', dataDir: resolve(cwd, e.FINOPS_DATA_DIR ?? '.finops') },
+    costSource,
+    teamTag,
+    facets: [...BASE_FACETS, ...extraTags.map((key) => `tag:${key}` as const)],
+    defaultMetric: parseMetric(e.FINOPS_COST_METRIC),
+    timeZone: e.FINOPS_TIMEZONE ?? 'UTC',
+    dailyCron: e.FINOPS_DAILY_CRON ?? '0 9 * * *',
+    weeklyCron: e.FINOPS_WEEKLY_CRON ?? '0 9 * * 1',
+    syncCron: e.FINOPS_SYNC_CRON ?? '17 * * * *',
+    awsRegion: e.AWS_REGION,
+    bedrockModelId: e.BEDROCK_MODEL_ID,
+    slack,
+    teams,
+  };
+}
+
+function cronExpression() {
+  return z
+    .string()
+    .refine((value) => cron.validate(value), 'must be a cron expression such as `0 9 * * *` (minute hour day month weekday)')
+    .optional();
+}
+
+function parseTagKeys(text: string, teamTag: string): string[] {
+  const keys = text.split(',').map((key) => key.trim()).filter(Boolean);
+  for (const key of keys) {
+    if (!TAG_KEY.test(key)) throw new ConfigError(`FINOPS_TAG_KEYS must be a comma-separated list of tag keys (got \`${key}\`).`);
+  }
+  return [...new Set(keys.filter((key) => key.toLowerCase() !== teamTag.toLowerCase()))];
+}
+
+function parseMetric(text: string | undefined): CostMetric {
+  if (text === undefined) return 'UnblendedCost';
+  const metric = METRIC_WORDS[text.toLowerCase()] ?? COST_METRICS.find((name) => name.toLowerCase() === text.toLowerCase());
+  if (!metric) throw new ConfigError(`FINOPS_COST_METRIC must be unblended, amortized or net (got \`${text}\`).`);
+  return metric;
+}

@@ -1,0 +1,123 @@
+/**
+ * Wiring only: configuration → adapters → engine → channels and scheduler. The one module
+ * that knows every concrete class.
+ */
+import cron, { type ScheduledTask } from 'node-cron';
+import { CostExplorerSource, createCostExplorerClient } from './adapters/aws/cost-explorer-source.js';
+import { PgCostStore } from './adapters/db/cost-store.js';
+import { type Database, openDatabase } from './adapters/db/database.js';
+import { DemoCostSource } from './adapters/demo/demo-cost-source.js';
+import { CommandEngine } from './app/engine.js';
+import { DEFAULT_SYNC_SETTINGS, isStale, type SyncReport, type SyncSettings, syncCosts } from './app/sync-costs.js';
+import { runConsole } from './channels/console/console-channel.js';
+import { startHttpServer } from './channels/http/http-server.js';
+import type { Config } from './config.js';
+import type { Logger } from './logger.js';
+import type { Clock, CostSource } from './ports.js';
+
+/** The assembled application. */
+export interface FinOpsApp {
+  readonly config: Config;
+  readonly database: Database;
+  readonly store: PgCostStore;
+  readonly source: CostSource;
+  readonly engine: CommandEngine;
+  /** Syncs stale facets (or all recent days with `force`); never throws. */
+  sync(options?: { force?: boolean }): Promise<SyncReport | undefined>;
+  isStale(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** Things tests and benchmarks may swap; production uses the defaults. */
+export interface AppOverrides {
+  readonly clock?: Clock;
+  readonly source?: CostSource;
+}
+
+const systemClock: Clock = { now: () => new Date() };
+
+/** Opens the database, applies migrations and assembles the engine. */
+export async function createFinOpsApp(config: Config, logger: Logger, overrides: AppOverrides = {}): Promise<FinOpsApp> {
+  const clock = overrides.clock ?? systemClock;
+  const database = await openDatabase(
+    config.database.kind === 'postgres'
+      ? { kind: 'postgres', url: config.database.url, iamAuth: config.database.iamAuth, region: config.awsRegion }
+      : { kind: 'pglite', dataDir: config.database.dataDir },
+  );
+  await database.migrate();
+  const store = new PgCostStore(database.db);
+  const source =
+    overrides.source ??
+    (config.costSource === 'aws'
+      ? new CostExplorerSource({ client: createCostExplorerClient(), ledger: store, clock, logger })
+      : new DemoCostSource());
+  const engine = new CommandEngine(
+    {
+      store,
+      clock,
+      settings: {
+        timeZone: config.timeZone,
+        teamTag: config.teamTag,
+        defaultMetric: config.defaultMetric,
+        facets: config.facets,
+        sourceKind: source.kind,
+      },
+    },
+    logger,
+  );
+  const syncSettings: SyncSettings = { ...DEFAULT_SYNC_SETTINGS, facets: config.facets, teamTag: config.teamTag };
+  return {
+    config,
+    database,
+    store,
+    source,
+    engine,
+    sync: async (options) => {
+      try {
+        const report = await syncCosts({ source, store, clock }, syncSettings, options);
+        if (report.ran) logger.info({ synced: report.synced, errors: report.errors }, 'cost sync finished');
+        for (const error of report.errors) logger.warn({ facet: error.facet }, error.message);
+        return report;
+      } catch (error) {
+        logger.error({ err: error }, 'cost sync failed');
+        return undefined;
+      }
+    },
+    isStale: () => isStale({ store, clock }, config.facets),
+    close: () => database.close(),
+  };
+}
+
+/**
+ * `finops-bot serve`: the HTTP port, the sync schedule, and the console when no Slack or
+ * Teams credentials are set. Resolves with a function that stops everything.
+ */
+export async function serve(config: Config, logger: Logger, io: { stdin: NodeJS.ReadableStream; stdout: NodeJS.WritableStream }): Promise<() => Promise<void>> {
+  const app = await createFinOpsApp(config, logger);
+  if (app.source.kind === 'demo') logger.info('cost source: the built-in demo organisation (set FINOPS_COST_SOURCE=aws for real data)');
+  if (!config.bedrockModelId) logger.info('BEDROCK_MODEL_ID is not set: explanations are deterministic, without an LLM');
+  const http = await startHttpServer({
+    port: config.port,
+    health: { databaseReachable: () => app.database.ping() },
+    onError: (error) => logger.error({ err: error }, 'http request failed'),
+  });
+  logger.info({ port: http.port }, 'listening');
+  const tasks: ScheduledTask[] = [
+    cron.schedule(config.syncCron, () => void app.sync(), { timezone: 'UTC', noOverlap: true, name: 'cost-sync' }),
+  ];
+  // First sync in the background: the server answers health checks meanwhile.
+  void app.isStale().then((stale) => (stale ? app.sync() : undefined), (error: unknown) => logger.error({ err: error }, 'could not read sync state'));
+  if (!config.slack && !config.teams) {
+    logger.info('no Slack or Teams credentials: the console is reading commands on stdin (the HTTP server keeps running when it ends)');
+    void runConsole(app.engine, io.stdin as never, io.stdout as never, { prompt: Boolean((io.stdin as { isTTY?: boolean }).isTTY) }).then(() =>
+      logger.info('console input ended; still serving HTTP'),
+    );
+  } else {
+    logger.warn('Slack and Teams channels are not in this build yet; only the console and /healthz are served');
+  }
+  return async () => {
+    for (const task of tasks) await task.stop();
+    await http.close();
+    await app.close();
+  };
+}
