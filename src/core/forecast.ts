@@ -47,7 +47,11 @@ export function forecastRemaining(
   }
   const expected = remaining.reduce((sum, date) => sum + typical.get(isoWeekday(date))!, 0);
   const residuals = history.slice(-SPREAD_DAYS).map((day) => amountToNumber(day.amount) - typical.get(isoWeekday(day.date))!);
-  const spread = Z80 * standardDeviation(residuals) * Math.sqrt(remaining.length);
+  // Each remaining day strays on its own (variance n·σ²), and the weekday baseline itself,
+  // a median of about four samples, is off by a shared amount (variance n²·σ²/4).
+  const n = remaining.length;
+  const samplesPerWeekday = Math.max(1, Math.floor(recent.length / 7));
+  const spread = Z80 * standardDeviation(residuals) * Math.sqrt(n + (n * n) / samplesPerWeekday);
   const remainingMean = amountFromEstimate(expected);
   return {
     actual,
@@ -58,7 +62,7 @@ export function forecastRemaining(
     method:
       `Spend so far plus ${remaining.length} remaining day${remaining.length === 1 ? '' : 's'} at the median of the same weekday ` +
       `over the last ${Math.min(BASELINE_DAYS, history.length)} days; the 80% range comes from the last ` +
-      `${Math.min(SPREAD_DAYS, history.length)} days' deviations from it.`,
+      `${Math.min(SPREAD_DAYS, history.length)} days' deviations from it and the uncertainty of the baseline itself.`,
   };
 }
 
