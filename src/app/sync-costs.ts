@@ -100,12 +100,10 @@ async function facetsNeedingSync(
   const states = new Map((await deps.store.getSyncStates()).map((state) => [state.facet, state]));
   const stale = settings.facets.filter((facet) => force || (states.get(facet)?.syncedUntil ?? '0000-01-01') < today);
   if (stale.length === 0) return { kind: 'fresh' };
-  const due = stale.filter((facet) => {
-    const state = states.get(facet);
-    if (force || !state?.lastError || !state.lastAttemptAt) return true;
-    return now.getTime() - state.lastAttemptAt.getTime() >= settings.retryAfterMs;
-  });
-  return due.length === 0 ? { kind: 'backing-off' } : { kind: 'sync', states };
+  // A failure (throttling, permissions) is about the source, not one facet: back off as a whole.
+  const lastFailure = Math.max(0, ...[...states.values()].filter((state) => state.lastError).map((state) => state.lastAttemptAt?.getTime() ?? 0));
+  if (!force && now.getTime() - lastFailure < settings.retryAfterMs) return { kind: 'backing-off' };
+  return { kind: 'sync', states };
 }
 
 async function runSync(deps: SyncDeps, settings: SyncSettings, states: Map<Facet, SyncState>): Promise<SyncReport> {

@@ -1,0 +1,151 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { PgCostStore } from '../../src/adapters/db/cost-store.js';
+import { DemoCostSource } from '../../src/adapters/demo/demo-cost-source.js';
+import { isStale, syncCosts } from '../../src/app/sync-costs.js';
+import { COST_METRICS } from '../../src/core/cost-model.js';
+import { addDays } from '../../src/core/period.js';
+import type { CostSource, DailyCostRequest } from '../../src/ports.js';
+import { openTestDatabase, testDatabaseKind, type TestDatabase } from '../support/test-database.js';
+import { FixedClock, sourceTotal, startFakeAws, TEST_FACETS, testSyncSettings } from '../support/world.js';
+
+/** AWS revising recent days: every amount on or after `from` is scaled by `factor`. */
+class RevisingSource implements CostSource {
+  readonly kind = 'demo' as const;
+  revision: { from: string; factor: bigint } | undefined;
+  constructor(private readonly inner: CostSource) {}
+  async getDailyCosts(request: DailyCostRequest) {
+    const rows = await this.inner.getDailyCosts(request);
+    const revision = this.revision;
+    if (!revision) return rows;
+    return rows.map((row) =>
+      row.date >= revision.from
+        ? { ...row, costs: Object.fromEntries(COST_METRICS.map((metric) => [metric, row.costs[metric] * revision.factor])) as typeof row.costs }
+        : row,
+    );
+  }
+  getForecast: CostSource['getForecast'] = (range, metric) => this.inner.getForecast(range, metric);
+}
+
+describe(`cost sync on ${testDatabaseKind}`, () => {
+  let test: TestDatabase;
+  let store: PgCostStore;
+  const clock = new FixedClock(new Date('2026-11-22T06:30:00Z'));
+  const demo = new DemoCostSource();
+
+  beforeAll(async () => {
+    test = await openTestDatabase();
+    store = new PgCostStore(test.database.db);
+  });
+  afterAll(async () => test.dispose());
+  beforeEach(async () => {
+    await test.database.db.execute(sql`truncate cost_facts, sync_state, api_requests, job_leases`);
+    clock.set('2026-11-22T06:30:00Z');
+  });
+
+  const total = (start: string, end: string, facet: 'service' | 'usage-type' = 'service') =>
+    store.sumBy(facet, 'team', { range: { start, end }, metric: 'UnblendedCost' }).then((rows) => rows.reduce((sum, row) => sum + row.amount, 0n));
+
+  it('backfills every facet through yesterday (UTC) and each facet holds the same exact daily total as the source', async () => {
+    expect(await isStale({ store, clock }, TEST_FACETS)).toBe(true);
+    const report = await syncCosts({ source: demo, store, clock }, testSyncSettings(30));
+    expect(report.errors).toEqual([]);
+    expect(report.synced.map((entry) => entry.facet).sort()).toEqual([...TEST_FACETS].sort());
+    expect(report.synced.every((entry) => entry.start === '2026-10-23' && entry.end === '2026-11-22')).toBe(true);
+    expect(await isStale({ store, clock }, TEST_FACETS)).toBe(false);
+    const expected = await sourceTotal(demo, { start: '2026-10-23', end: '2026-11-22' });
+    for (const facet of ['service', 'usage-type'] as const) expect(await total('2026-10-23', '2026-11-22', facet)).toBe(expected);
+    // Nothing for today: the day is not complete.
+    expect(await total('2026-11-22', '2026-11-23')).toBe(0n);
+  });
+
+  it('re-running on the same day does nothing, and a forced re-sync neither duplicates nor loses a fact', async () => {
+    await syncCosts({ source: demo, store, clock }, testSyncSettings(30));
+    const before = await total('2026-10-23', '2026-11-22');
+    expect((await syncCosts({ source: demo, store, clock }, testSyncSettings(30))).skipped).toBe('fresh');
+    const forced = await syncCosts({ source: demo, store, clock }, testSyncSettings(30), { force: true });
+    expect(forced.synced.map((entry) => entry.start)).toEqual(TEST_FACETS.map(() => '2026-11-19'));
+    expect(await total('2026-10-23', '2026-11-22')).toBe(before);
+    const rows = await test.database.db.execute(sql`select count(*) as n from cost_facts group by facet, usage_date, team, value having count(*) > 1`);
+    expect((rows as unknown as { rows: unknown[] }).rows).toEqual([]);
+  });
+
+  it('the next day re-fetches the last three days, so AWS revisions replace the old figures', async () => {
+    const revising = new RevisingSource(demo);
+    await syncCosts({ source: revising, store, clock }, testSyncSettings(30));
+    const oldDay = await total('2026-11-18', '2026-11-19');
+    const revisedDay = await total('2026-11-20', '2026-11-21');
+    clock.set('2026-11-23T06:30:00Z');
+    revising.revision = { from: '2026-11-19', factor: 2n };
+    const report = await syncCosts({ source: revising, store, clock }, testSyncSettings(30));
+    expect(report.synced[0]).toMatchObject({ start: '2026-11-19', end: '2026-11-23' });
+    expect(await total('2026-11-18', '2026-11-19')).toBe(oldDay);
+    expect(await total('2026-11-20', '2026-11-21')).toBe(revisedDay * 2n);
+    expect(await total('2026-11-22', '2026-11-23')).toBe((await sourceTotal(demo, { start: '2026-11-22', end: '2026-11-23' })) * 2n);
+  });
+
+  it('costs one Cost Explorer request per facet per day, however many times it is asked', async () => {
+    const { fake, source } = await startFakeAws(store, clock);
+    try {
+      await syncCosts({ source, store, clock }, testSyncSettings(30));
+      // The backfill may page (usage types are many); every page is a request in the ledger.
+      const backfill = fake.requests.GetCostAndUsage;
+      expect(backfill).toBeGreaterThanOrEqual(TEST_FACETS.length);
+      expect((await store.countApiRequests(new Date('2026-11-22T00:00:00Z'))).requests).toBe(backfill);
+      for (let i = 0; i < 20; i++) await syncCosts({ source, store, clock }, testSyncSettings(30));
+      expect(fake.requests.GetCostAndUsage).toBe(backfill);
+      clock.set('2026-11-23T00:20:00Z');
+      await syncCosts({ source, store, clock }, testSyncSettings(30));
+      // A daily sync re-fetches four days: one page per facet.
+      expect(fake.requests.GetCostAndUsage - backfill).toBe(TEST_FACETS.length);
+      expect(await store.countApiRequests(new Date('2026-11-22T00:00:00Z'))).toEqual({ requests: backfill + TEST_FACETS.length, attempts: backfill + TEST_FACETS.length });
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('stops at the first throttled facet, records the sentence, and backs off instead of retrying every run', async () => {
+    const { fake, source } = await startFakeAws(store, clock);
+    try {
+      fake.throttleNext(Number.POSITIVE_INFINITY);
+      const report = await syncCosts({ source, store, clock }, testSyncSettings(30));
+      expect(report.errors).toHaveLength(1);
+      expect(report.errors[0]!.message).toMatch(/throttl/i);
+      const sent = fake.requests.GetCostAndUsage;
+      expect(sent).toBe(3); // the SDK's three attempts at the first facet, then we stop
+      const states = await store.getSyncStates();
+      expect(states.find((state) => state.facet === 'service')?.lastError).toMatch(/throttl/i);
+      clock.set('2026-11-22T06:45:00Z');
+      expect((await syncCosts({ source, store, clock }, testSyncSettings(30))).skipped).toBe('backing-off');
+      expect(fake.requests.GetCostAndUsage).toBe(sent);
+      fake.throttleNext(0);
+      clock.set('2026-11-22T07:31:00Z');
+      const retried = await syncCosts({ source, store, clock }, testSyncSettings(30));
+      expect(retried.errors).toEqual([]);
+      expect((await store.getSyncStates()).every((state) => state.lastError === undefined)).toBe(true);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('when several instances sync at once, only one of them fetches', async () => {
+    const { fake, source } = await startFakeAws(store, clock);
+    try {
+      const stores = [store, new PgCostStore(test.database.db), new PgCostStore(test.database.db)];
+      const reports = await Promise.all(stores.map((instance) => syncCosts({ source, store: instance, clock }, testSyncSettings(30))));
+      expect(reports.filter((report) => report.ran && report.synced.length > 0)).toHaveLength(1);
+      expect((await store.countApiRequests(new Date('2026-11-22T00:00:00Z'))).requests).toBe(fake.requests.GetCostAndUsage);
+      expect(await total('2026-10-23', '2026-11-22')).toBe(await sourceTotal(demo, { start: '2026-10-23', end: '2026-11-22' }));
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('keeps exactly the configured backfill window on the first sync', async () => {
+    await syncCosts({ source: demo, store, clock }, testSyncSettings(45));
+    const days = await store.sumByDay('service', { range: { start: '2020-01-01', end: '2030-01-01' }, metric: 'UnblendedCost' });
+    expect(days[0]!.key).toBe(addDays('2026-11-22', -45));
+    expect(days.at(-1)!.key).toBe('2026-11-21');
+    expect(days).toHaveLength(45);
+  });
+});
