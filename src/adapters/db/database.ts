@@ -145,6 +145,15 @@ export function databaseUnavailable(cause: unknown): FinOpsError {
 
 /** True for errors that mean "cannot reach the database" rather than "bad query". */
 export function isConnectionError(error: unknown): boolean {
+  // drizzle wraps the driver's error ("Failed query: …") and keeps it as `cause`.
+  for (let current = error, depth = 0; current !== undefined && current !== null && depth < 5; depth++) {
+    if (isDirectConnectionError(current)) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+function isDirectConnectionError(error: unknown): boolean {
   const code = (error as { code?: unknown } | undefined)?.code;
   if (typeof code === 'string' && (/^(ECONN|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EPIPE)/.test(code) || code.startsWith('08') || code === '57P01' || code === '57P03')) {
     return true;
