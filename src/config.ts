@@ -39,7 +39,7 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-const TAG_KEY = /^[\p{L}\p{N}\s_.:/=+\-@]{1,128}$/u;
+const TAG_KEY = /^[\p{L}\p{N} _.:/=+\-@]{1,128}$/u;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const optionalText = z
@@ -85,7 +85,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const variable = String(issue.path[0]);
-    const shown = variable.includes('SECRET') || variable.includes('TOKEN') || variable.includes('PASSWORD') || variable === 'DATABASE_URL' ? '' : ` (got \`${env[variable]}\`)`;
+    const shown = variable.includes('SECRET') || variable.includes('TOKEN') || variable.includes('PASSWORD') || variable === 'DATABASE_URL' ? '' : ` (got ${quote(env[variable] ?? '')})`;
     throw new ConfigError(`${variable} ${issue.message}${shown}.`);
   }
   const e = parsed.data;
@@ -139,7 +139,7 @@ function cronExpression() {
 function parseTagKeys(text: string, teamTag: string): string[] {
   const keys = text.split(',').map((key) => key.trim()).filter(Boolean);
   for (const key of keys) {
-    if (!TAG_KEY.test(key)) throw new ConfigError(`FINOPS_TAG_KEYS must be a comma-separated list of tag keys (got \`${key}\`).`);
+    if (!TAG_KEY.test(key)) throw new ConfigError(`FINOPS_TAG_KEYS must be a comma-separated list of tag keys (got ${quote(key)}).`);
   }
   return [...new Set(keys.filter((key) => key.toLowerCase() !== teamTag.toLowerCase()))];
 }
@@ -147,6 +147,12 @@ function parseTagKeys(text: string, teamTag: string): string[] {
 function parseMetric(text: string | undefined): CostMetric {
   if (text === undefined) return 'UnblendedCost';
   const metric = METRIC_WORDS[text.toLowerCase()] ?? COST_METRICS.find((name) => name.toLowerCase() === text.toLowerCase());
-  if (!metric) throw new ConfigError(`FINOPS_COST_METRIC must be unblended, amortized or net (got \`${text}\`).`);
+  if (!metric) throw new ConfigError(`FINOPS_COST_METRIC must be unblended, amortized or net (got ${quote(text)}).`);
   return metric;
+}
+
+/** A value shown in an error: on one line (control characters escaped) and not too long. */
+function quote(value: string): string {
+  const escaped = JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value).slice(1, -1);
+  return `\`${escaped}\``;
 }

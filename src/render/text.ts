@@ -1,6 +1,7 @@
 /**
  * Renders a reply as plain text for a terminal or a log: aligned tables, a rule above
- * totals, footers indented. Pure: no I/O.
+ * totals, footers indented. A reply never contains an empty line, so scripts can split a
+ * stream of replies on blank lines. Pure: no I/O.
  */
 import type { Reply, ReplyBlock } from '../core/reply.js';
 
@@ -37,9 +38,8 @@ function renderTable(table: Extract<ReplyBlock, { type: 'table' }>): string[] {
       .map((cell, index) => (table.columns[index]?.align === 'right' ? padStart(cell, widths[index]!) : pad(cell, widths[index]!)))
       .join('  ')
       .trimEnd();
-  const lines = [''].concat(format(all[0]!), all.slice(1, 1 + table.rows.length).map(format));
+  const lines = [format(all[0]!), ...all.slice(1, 1 + table.rows.length).map(format)];
   if (table.footer) lines.push(widths.map((width) => '-'.repeat(width)).join('  '), format(all[all.length - 1]!));
-  lines.push('');
   return lines;
 }
 

@@ -1,0 +1,351 @@
+import { describe, expect, it } from 'vitest';
+import { type Command, type CommandName, COMMAND_USAGE } from '../../src/app/command.js';
+import { type ParseFailure, parseCommand, stripInvocation } from '../../src/app/parse-command.js';
+
+const ALL = Object.keys(COMMAND_USAGE) as CommandName[];
+const UNIT = 10_000_000_000n; // amounts are in 1e-10 of a currency unit
+
+function parsed(line: string, offered: readonly CommandName[] = ALL): Command {
+  const result = parseCommand(line, offered);
+  if (!result.ok) throw new Error(`expected \`${line}\` to parse, got: ${result.failure.message}`);
+  return result.command;
+}
+
+function failure(line: string, offered: readonly CommandName[] = ALL): ParseFailure {
+  const result = parseCommand(line, offered);
+  if (result.ok) throw new Error(`expected \`${line}\` to fail, got: ${JSON.stringify(result.command, (_, v) => (typeof v === 'bigint' ? `${v}n` : v))}`);
+  return result.failure;
+}
+
+describe('invocation prefix', () => {
+  it.each(['/finops cost 7d', 'finops cost 7d', '/FinOps cost 7d', '@finops cost 7d', 'finops: cost 7d', '  /finops   cost   7d  '])(
+    'strips it from %j',
+    (line) => {
+      expect(parsed(line)).toEqual({ name: 'cost', period: { kind: 'last-days', days: 7 } });
+    },
+  );
+
+  it('only strips a whole leading word', () => {
+    expect(stripInvocation('finopsy cost')).toBe('finopsy cost');
+    expect(stripInvocation('cost for finops')).toBe('cost for finops');
+    expect(parsed('cost 7d for finops')).toMatchObject({ name: 'cost', team: 'finops' });
+  });
+
+  it('treats an empty line (or just the prefix) as help', () => {
+    expect(parsed('')).toEqual({ name: 'help' });
+    expect(parsed('/finops')).toEqual({ name: 'help' });
+  });
+});
+
+describe('subcommand names', () => {
+  it('is case-insensitive', () => {
+    expect(parsed('COST 7D')).toEqual({ name: 'cost', period: { kind: 'last-days', days: 7 } });
+  });
+
+  it('suggests the closest subcommand, keeping the rest of the line', () => {
+    const result = failure('cots 7d');
+    expect(result.message).toContain('`cots`');
+    expect(result.message).toContain('Did you mean `cost 7d`?');
+    expect(result.hint).toContain('`help`');
+  });
+
+  it('answers an unrelated word as unknown without a suggestion', () => {
+    const result = failure('banana split');
+    expect(result.message).toContain('`banana`');
+    expect(result.message).not.toMatch(/did you mean/i);
+  });
+
+  it('treats a subcommand that is not offered as unknown, and lists only offered ones', () => {
+    const result = failure('forecast', ['help', 'cost']);
+    expect(result.message).toContain("don't know `forecast`");
+    expect(result.hint).toContain('`help`');
+    expect(result.hint).toContain('`cost`');
+    expect(result.hint).not.toContain('forecast');
+    // And it never suggests a subcommand that is not offered.
+    expect(failure('forcast', ['help', 'cost']).message).not.toContain('forecast`?');
+  });
+
+  it('offers every subcommand in COMMAND_USAGE', () => {
+    expect(ALL).toEqual([
+      'help', 'cost', 'top', 'forecast', 'budget', 'anomalies', 'rightsizing', 'tags',
+      'subscribe', 'unsubscribe', 'subscriptions', 'digest', 'ask', 'explain', 'status',
+    ]);
+  });
+});
+
+describe('help', () => {
+  it('parses with and without a topic', () => {
+    expect(parsed('help')).toEqual({ name: 'help' });
+    expect(parsed('help cost')).toEqual({ name: 'help', topic: 'cost' });
+    expect(parsed('help COST')).toEqual({ name: 'help', topic: 'cost' });
+  });
+
+  it('rejects an unknown topic, suggesting a close one', () => {
+    const far = failure('help nosuch');
+    expect(far.message).toContain('`nosuch`');
+    expect(far.message).not.toMatch(/did you mean/i);
+    expect(far.hint).toContain('help [subcommand]');
+    expect(failure('help forcast').message).toContain('did you mean `help forecast`?');
+  });
+});
+
+describe('cost', () => {
+  it('parses with no options', () => {
+    expect(parsed('cost')).toEqual({ name: 'cost' });
+  });
+
+  it('parses period, dimension, team and metric in any order', () => {
+    const expected = { name: 'cost', period: { kind: 'last-days', days: 7 }, by: 'service', team: 'payments', metric: 'AmortizedCost' };
+    expect(parsed('cost 7d by service for payments amortized')).toEqual(expected);
+    expect(parsed('cost amortized for payments by service 7d')).toEqual(expected);
+  });
+
+  it('parses the examples of its usage', () => {
+    expect(parsed('cost mtd by team')).toEqual({ name: 'cost', period: { kind: 'mtd' }, by: 'team' });
+    expect(parsed('cost last-month by account for payments')).toEqual({
+      name: 'cost',
+      period: { kind: 'last-month' },
+      by: 'account',
+      team: 'payments',
+    });
+  });
+
+  it('parses every period form', () => {
+    const periodOf = (token: string) => (parsed(`cost ${token}`) as { period?: unknown }).period;
+    expect(periodOf('today')).toEqual({ kind: 'today' });
+    expect(periodOf('yesterday')).toEqual({ kind: 'yesterday' });
+    expect(periodOf('30d')).toEqual({ kind: 'last-days', days: 30 });
+    expect(periodOf('90d')).toEqual({ kind: 'last-days', days: 90 });
+    expect(periodOf('2026-10')).toEqual({ kind: 'month', month: '2026-10' });
+    expect(periodOf('2026-11-01..2026-11-21')).toEqual({ kind: 'range', first: '2026-11-01', last: '2026-11-21' });
+    expect(periodOf('2026-11-21')).toEqual({ kind: 'range', first: '2026-11-21', last: '2026-11-21' });
+  });
+
+  it('parses metric words', () => {
+    expect(parsed('cost amortised')).toEqual({ name: 'cost', metric: 'AmortizedCost' });
+    expect(parsed('cost unblended')).toEqual({ name: 'cost', metric: 'UnblendedCost' });
+    expect(parsed('cost net')).toEqual({ name: 'cost', metric: 'NetUnblendedCost' });
+    expect(parsed('cost net-unblended')).toEqual({ name: 'cost', metric: 'NetUnblendedCost' });
+  });
+
+  it('parses dimensions, their plural and alias forms, and tag keys with their case', () => {
+    const byOf = (token: string) => (parsed(`cost 7d by ${token}`) as { by?: unknown }).by;
+    expect(byOf('services')).toBe('service');
+    expect(byOf('REGION')).toBe('region');
+    expect(byOf('linked-account')).toBe('account');
+    expect(byOf('usage')).toBe('usage-type');
+    expect(byOf('usage-type')).toBe('usage-type');
+    expect(byOf('tag:Environment')).toBe('tag:Environment');
+    expect(byOf('TAG:cost-center')).toBe('tag:cost-center');
+  });
+
+  it('reads `for untagged` as the team without a tag', () => {
+    for (const word of ['untagged', 'UNTAGGED', '(untagged)', 'none', '-']) {
+      expect(parsed(`cost 7d for ${word}`)).toEqual({ name: 'cost', period: { kind: 'last-days', days: 7 }, team: '' });
+    }
+  });
+
+  it('keeps the team name as typed', () => {
+    expect(parsed('cost for Payments-EU')).toEqual({ name: 'cost', team: 'Payments-EU' });
+  });
+
+  it('lists the accepted period forms when a period is wrong', () => {
+    const result = failure('cost 13x');
+    expect(result.message).toContain('`13x`');
+    for (const form of ['today', 'yesterday', '7d', '30d', '90d', 'mtd', 'last-month', 'YYYY-MM', 'YYYY-MM-DD..YYYY-MM-DD']) {
+      expect(result.hint).toContain(`\`${form}\``);
+    }
+    expect(failure('cost 0d').hint).toContain('`last-month`');
+    expect(failure('cost 2026-13').message).toContain('`2026-13`');
+    expect(failure('cost 2026-03-05..2026-03-01').message).toContain('before it starts');
+  });
+
+  it('suggests the closest dimension after `by`', () => {
+    const result = failure('cost 7d by regon');
+    expect(result.message).toContain('`regon`');
+    expect(result.message).toContain('`by region`');
+    expect(result.hint).toContain('`tag:<Key>`');
+    // The suggestion is always the canonical name, not an alias.
+    expect(failure('cost by usagetyp').message).toContain('`by usage-type`');
+  });
+
+  it('rejects a bad tag key', () => {
+    expect(failure('cost by tag:').message).toContain('`tag:`');
+  });
+
+  it('suggests `by DIM` for a dimension typed without `by`', () => {
+    const result = failure('cost 7d servce');
+    expect(result.message).toContain('`servce`');
+    expect(result.message).toContain('did you mean `by service`?');
+    expect(result.hint).toContain(COMMAND_USAGE.cost.usage);
+  });
+
+  it('suggests a period for a misspelt period word', () => {
+    expect(failure('cost yesterdy').message).toContain('did you mean `yesterday`?');
+  });
+
+  it('needs a value after `by` and `for`', () => {
+    const noTeam = failure('cost 7d for');
+    expect(noTeam.message).toContain('`for` needs a team');
+    const noDimension = failure('cost 7d by');
+    expect(noDimension.message).toContain('`by` needs a dimension');
+    expect(noDimension.hint).toContain('`service`');
+  });
+
+  it('takes one period, one dimension and one team', () => {
+    const periods = failure('cost 7d 30d');
+    expect(periods.message).toContain('one period');
+    expect(periods.hint).toContain('`mtd`');
+    expect(failure('cost by service by region').message).toContain('one dimension');
+    expect(failure('cost for a for b').message).toContain('one team');
+  });
+});
+
+describe('top, anomalies and explain', () => {
+  it('parse period, team and metric', () => {
+    expect(parsed('top 7d')).toEqual({ name: 'top', period: { kind: 'last-days', days: 7 } });
+    expect(parsed('top 30d for search')).toEqual({ name: 'top', period: { kind: 'last-days', days: 30 }, team: 'search' });
+    expect(parsed('anomalies 30d')).toEqual({ name: 'anomalies', period: { kind: 'last-days', days: 30 } });
+    expect(parsed('explain 7d for payments net')).toEqual({
+      name: 'explain',
+      period: { kind: 'last-days', days: 7 },
+      team: 'payments',
+      metric: 'NetUnblendedCost',
+    });
+  });
+
+  it('do not group by a dimension, and do not suggest `by` for them', () => {
+    const grouped = failure('top 7d by service');
+    expect(grouped.message).toContain('`by`');
+    expect(grouped.hint).toContain(COMMAND_USAGE.top.usage);
+    expect(failure('top 7d servce').message).not.toContain('by service');
+  });
+});
+
+describe('forecast and rightsizing', () => {
+  it('forecast takes a team and a metric but no period', () => {
+    expect(parsed('forecast')).toEqual({ name: 'forecast' });
+    expect(parsed('forecast for payments')).toEqual({ name: 'forecast', team: 'payments' });
+    expect(parsed('forecast amortized')).toEqual({ name: 'forecast', metric: 'AmortizedCost' });
+    const withPeriod = failure('forecast 7d');
+    expect(withPeriod.message).toContain('`7d`');
+    expect(withPeriod.hint).toContain(COMMAND_USAGE.forecast.usage);
+  });
+
+  it('rightsizing takes a team only', () => {
+    expect(parsed('rightsizing')).toEqual({ name: 'rightsizing' });
+    expect(parsed('rightsizing for search')).toEqual({ name: 'rightsizing', team: 'search' });
+    expect(failure('rightsizing 7d').message).toContain('`7d`');
+  });
+});
+
+describe('budget', () => {
+  it('shows budgets with no arguments', () => {
+    expect(parsed('budget')).toEqual({ name: 'budget', action: 'show' });
+  });
+
+  it('sets a budget with an exact amount', () => {
+    expect(parsed('budget set payments 25000')).toEqual({ name: 'budget', action: 'set', team: 'payments', amount: 25_000n * UNIT });
+    expect(parsed('budget set payments 25k')).toEqual({ name: 'budget', action: 'set', team: 'payments', amount: 25_000n * UNIT });
+    expect(parsed('budget SET payments 25K')).toMatchObject({ amount: 25_000n * UNIT });
+    expect(parsed('budget set payments 25,000.50')).toMatchObject({ amount: 2_500_050n * (UNIT / 100n) });
+    expect(parsed('budget set payments 1.5k')).toMatchObject({ amount: 1_500n * UNIT });
+    expect(parsed('budget set payments $2m')).toMatchObject({ amount: 2_000_000n * UNIT });
+    expect(parsed('budget set payments USD12,345')).toMatchObject({ amount: 12_345n * UNIT });
+    expect(parsed('budget set untagged 100')).toEqual({ name: 'budget', action: 'set', team: '', amount: 100n * UNIT });
+  });
+
+  it('rejects amounts that are not positive numbers, in plain words', () => {
+    const negative = failure('budget set payments -5');
+    expect(negative.message).toContain('more than zero');
+    expect(negative.message).toContain('budget rm');
+    expect(failure('budget set payments 0').message).toContain('more than zero');
+    const garbage = failure('budget set payments abc');
+    expect(garbage.message).toContain('`abc` is not an amount');
+    expect(garbage.message).toContain('25k');
+    expect(failure('budget set payments k').message).toContain('not an amount');
+    expect(failure('budget set payments 2000000000000').message).toContain('zeros');
+  });
+
+  it('needs a team and an amount', () => {
+    expect(failure('budget set payments').message).toContain('a team and a monthly amount');
+    expect(failure('budget set').message).toContain('a team and a monthly amount');
+    expect(failure('budget set payments 1 2').message).toContain('a team and a monthly amount');
+  });
+
+  it('removes a budget', () => {
+    expect(parsed('budget rm payments')).toEqual({ name: 'budget', action: 'rm', team: 'payments' });
+    expect(parsed('budget remove payments')).toEqual({ name: 'budget', action: 'rm', team: 'payments' });
+    expect(parsed('budget delete none')).toEqual({ name: 'budget', action: 'rm', team: '' });
+    expect(failure('budget rm').message).toContain('one team');
+  });
+
+  it('rejects an unknown action with the usage', () => {
+    const result = failure('budget raise payments 10');
+    expect(result.message).toContain('`budget raise`');
+    expect(result.hint).toContain(COMMAND_USAGE.budget.usage);
+  });
+});
+
+describe('tags', () => {
+  it('takes an optional key, period and metric', () => {
+    expect(parsed('tags')).toEqual({ name: 'tags' });
+    expect(parsed('tags Environment 7d')).toEqual({ name: 'tags', key: 'Environment', period: { kind: 'last-days', days: 7 } });
+    expect(parsed('tags 30d amortized')).toEqual({ name: 'tags', period: { kind: 'last-days', days: 30 }, metric: 'AmortizedCost' });
+  });
+
+  it('takes one key only', () => {
+    expect(failure('tags Environment Owner').message).toContain('one tag key');
+  });
+});
+
+describe('subscriptions and digests', () => {
+  it('subscribe and unsubscribe need a cadence', () => {
+    expect(parsed('subscribe weekly for payments')).toEqual({ name: 'subscribe', cadence: 'weekly', team: 'payments' });
+    expect(parsed('subscribe DAILY')).toEqual({ name: 'subscribe', cadence: 'daily' });
+    expect(parsed('unsubscribe daily')).toEqual({ name: 'unsubscribe', cadence: 'daily' });
+    const missing = failure('subscribe');
+    expect(missing.message).toContain('`daily` or `weekly`');
+    expect(missing.hint).toContain(COMMAND_USAGE.subscribe.usage);
+    expect(failure('unsubscribe for payments').message).toContain('`daily` or `weekly`');
+    expect(failure('subscribe monthly').message).toContain('`monthly`');
+    expect(failure('subscribe daily weekly').message).toContain('`daily` or `weekly`');
+  });
+
+  it('digest defaults to daily', () => {
+    expect(parsed('digest')).toEqual({ name: 'digest', cadence: 'daily' });
+    expect(parsed('digest weekly for search')).toEqual({ name: 'digest', cadence: 'weekly', team: 'search' });
+    expect(parsed('digest for search')).toEqual({ name: 'digest', cadence: 'daily', team: 'search' });
+    expect(failure('digest hourly').message).toContain('`hourly`');
+  });
+
+  it('subscriptions and status take no arguments', () => {
+    expect(parsed('subscriptions')).toEqual({ name: 'subscriptions' });
+    expect(parsed('status')).toEqual({ name: 'status' });
+    expect(failure('status now').message).toContain('no arguments');
+    expect(failure('subscriptions all').message).toContain('no arguments');
+  });
+});
+
+describe('ask', () => {
+  it('keeps the question as typed', () => {
+    expect(parsed('ask why did RDS go up last week?')).toEqual({ name: 'ask', question: 'why did RDS go up last week?' });
+    expect(parsed('/finops ask cost 7d by service?')).toEqual({ name: 'ask', question: 'cost 7d by service?' });
+  });
+
+  it('needs a question', () => {
+    const result = failure('ask');
+    expect(result.message).toContain('needs a question');
+    expect(failure('ask    ').message).toContain('needs a question');
+  });
+});
+
+describe('the grammar', () => {
+  it('parses every example in COMMAND_USAGE', () => {
+    for (const [name, usage] of Object.entries(COMMAND_USAGE)) {
+      for (const example of usage.examples) {
+        expect(parsed(example).name, example).toBe(name);
+      }
+    }
+  });
+});

@@ -1,0 +1,195 @@
+/**
+ * The built CLI as a user runs it: a child process fed on stdin. `npm test` builds dist/
+ * first. With DATABASE_URL set, each run gets a fresh PostgreSQL database; otherwise a
+ * fresh PGlite folder.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DemoCostSource } from '../../src/adapters/demo/demo-cost-source.js';
+import { addDays, todayIn } from '../../src/core/period.js';
+import { startFakeCostExplorer } from '../support/fake-cost-explorer.js';
+import { openTestDatabase, testDatabaseKind, type TestDatabase } from '../support/test-database.js';
+import { sourceTotalCents } from '../support/world.js';
+
+const CLI = fileURLToPath(new URL('../../dist/src/cli.js', import.meta.url));
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A place for the bot's state: a fresh database (PostgreSQL) or data folder (PGlite). */
+async function freshState(): Promise<{ env: Record<string, string>; dispose(): Promise<void> }> {
+  if (testDatabaseKind === 'postgres') {
+    const database: TestDatabase = await openTestDatabase();
+    await database.database.close();
+    return { env: { DATABASE_URL: database.url! }, dispose: () => database.dispose().catch(() => undefined) };
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'finops-cli-'));
+  return { env: { FINOPS_DATA_DIR: dir }, dispose: async () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+function baseEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'warn' };
+  return { ...env, ...extra };
+}
+
+function runCli(args: string[], input: string, env: Record<string, string>): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: baseEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}
+
+function answers(stdout: string): string[] {
+  // Replies contain no empty line; one empty line separates them.
+  return stdout.split('\n\n').filter((part) => part.trim() !== '');
+}
+
+function totalOf(answer: string): bigint {
+  const match = /^Total\s+USD ([\d,]+)\.(\d\d)$/m.exec(answer);
+  if (!match) throw new Error(`no total in:\n${answer}`);
+  return BigInt(match[1]!.replaceAll(',', '')) * 100n + BigInt(match[2]!);
+}
+
+function tableLinesSum(answer: string): bigint {
+  const rows = answer.split('\n');
+  const start = rows.findIndex((row) => /\s+Cost\s+Share\s+Change$/.test(row));
+  const end = rows.findIndex((row, index) => index > start && /^-+/.test(row));
+  return rows.slice(start + 1, end).reduce((sum, row) => {
+    const match = /USD ([\d,]+)\.(\d\d)/.exec(row)!;
+    return sum + BigInt(match[1]!.replaceAll(',', '')) * 100n + BigInt(match[2]!);
+  }, 0n);
+}
+
+describe.skipIf(!existsSync(CLI))(`finops-bot CLI (${testDatabaseKind})`, () => {
+  let state: Awaited<ReturnType<typeof freshState>>;
+
+  beforeAll(async () => {
+    state = await freshState();
+  });
+  afterAll(async () => state.dispose());
+
+  it('chat answers every line of the script sensibly and exits 0', async () => {
+    const script = 'cost 30d by service\ncost 30d by team\ntop 7d\nforecast\ntags\nhelp\ncots 7d\ncost 13x\n';
+    const run = await runCli(['chat'], script, state.env);
+    expect(run.code, run.stderr).toBe(0);
+    const parts = answers(run.stdout);
+    expect(parts).toHaveLength(8);
+    const [byService, byTeam, top, forecast, tags, help, typo, badPeriod] = parts as [string, string, string, string, string, string, string, string];
+    expect(byService).toMatch(/^Cost by service, last 30 days/);
+    expect(tableLinesSum(byService)).toBe(totalOf(byService));
+    expect(tableLinesSum(byTeam)).toBe(totalOf(byTeam));
+    expect(totalOf(byService)).toBe(totalOf(byTeam));
+    const today = todayIn('UTC', new Date());
+    expect(totalOf(byService)).toBe(await sourceTotalCents(new DemoCostSource(), { start: addDays(today, -30), end: today }));
+    expect(top).toMatch(/^Top movers, last 7 days/);
+    expect(forecast).toMatch(/80% range/);
+    expect(tags).toMatch(/Without `Team`/);
+    expect(help).toMatch(/cost \[PERIOD\] \[by DIM\] \[for TEAM\]/);
+    expect(typo).toMatch(/Did you mean `cost 7d`\?/);
+    expect(badPeriod).toMatch(/`13x` is not a period I know[\s\S]*Periods: `today`/);
+    expect(run.stdout).not.toMatch(/\n\s+at .*\(/);
+  });
+
+  it('a bad setting stops with one line naming the variable', async () => {
+    const run = await runCli(['chat'], '', { ...state.env, FINOPS_COST_SOURCE: 'bogus' });
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim().split('\n')).toEqual(['finops-bot: FINOPS_COST_SOURCE must be `aws` or `demo` (got `bogus`).']);
+  });
+
+  it('migrate applies migrations and exits 0; an unknown command prints usage and exits 1', async () => {
+    expect((await runCli(['migrate'], '', state.env)).code).toBe(0);
+    const unknown = await runCli(['frobnicate'], '', state.env);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('Usage: finops-bot <command>');
+  });
+
+  it('serve: health check answers, the console closes at end of input while HTTP keeps serving, SIGTERM stops cleanly', async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [CLI, 'serve'], { env: baseEnv({ ...state.env, PORT: String(port), LOG_LEVEL: 'info' }), stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    try {
+      await waitFor(() => stdout.includes('"listening"') && stdout.includes('no Slack or Teams credentials'), 30_000);
+      expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+      child.stdin.end('cost 7d by region\n');
+      await waitFor(() => stdout.includes('console input ended'), 30_000);
+      expect(stdout).toMatch(/Cost by region, last 7 days|no cost data/);
+      const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+      expect(await health.json()).toEqual({ status: 'ok' });
+      const exit = exited(child);
+      child.kill('SIGTERM');
+      expect(await exit).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('with FINOPS_COST_SOURCE=aws, figures equal the Cost Explorer endpoint to the cent and asking again sends no request', async () => {
+    const awsState = await freshState();
+    const fake = await startFakeCostExplorer({ source: new DemoCostSource(), pageSize: 20_000 });
+    try {
+      const env = {
+        ...awsState.env,
+        FINOPS_COST_SOURCE: 'aws',
+        AWS_ENDPOINT_URL_COST_EXPLORER: fake.url,
+        AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+        AWS_SECRET_ACCESS_KEY: 'not-a-secret',
+        AWS_REGION: 'eu-west-1',
+      };
+      const first = await runCli(['chat'], 'cost 30d by service\ncost 30d by team\nstatus\n', env);
+      expect(first.code, first.stderr).toBe(0);
+      const [byService, byTeam, status] = answers(first.stdout) as [string, string, string];
+      const today = todayIn('UTC', new Date());
+      const truth = await sourceTotalCents(new DemoCostSource(), { start: addDays(today, -30), end: today });
+      expect(totalOf(byService)).toBe(truth);
+      expect(totalOf(byTeam)).toBe(truth);
+      expect(byService).toContain('source: AWS Cost Explorer');
+      const sent = fake.requests.GetCostAndUsage;
+      expect(sent).toBeGreaterThan(0);
+      expect(status).toContain(`Cost Explorer requests today (UTC)  ${sent} (USD 0.${String(sent).padStart(2, '0')})`);
+      const again = await runCli(['chat'], 'cost 7d\ncost 90d by account\ntop 30d\nforecast\ntags\n', env);
+      expect(again.code, again.stderr).toBe(0);
+      expect(answers(again.stdout)).toHaveLength(5);
+      expect(fake.requests.GetCostAndUsage).toBe(sent);
+    } finally {
+      await fake.close();
+      await awsState.dispose();
+    }
+  });
+});
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, () => {
+      const address = server.address() as { port: number };
+      server.close(() => resolve(address.port));
+    });
+  });
+}
+
+async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
