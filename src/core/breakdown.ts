@@ -104,6 +104,8 @@ export function rankMovers(current: readonly KeyedAmount[], previous: readonly K
   const byDelta = (a: Mover, b: Mover) => (b.delta > a.delta ? 1 : b.delta < a.delta ? -1 : a.key.localeCompare(b.key));
   return {
     increases: movers.filter((mover) => toCents(mover.delta) > 0n).sort(byDelta),
-    decreases: movers.filter((mover) => toCents(mover.delta) < 0n).sort((a, b) => byDelta(b, a)),
+    decreases: movers
+      .filter((mover) => toCents(mover.delta) < 0n)
+      .sort((a, b) => (a.delta < b.delta ? -1 : a.delta > b.delta ? 1 : a.key.localeCompare(b.key))),
   };
 }

@@ -56,7 +56,8 @@ export function forecastRemaining(
   return {
     actual,
     mean: actual + remainingMean,
-    low: actual + amountFromEstimate(Math.max(0, expected - spread)),
+    // Spend cannot fall below zero, but credits can make a day's net cost negative already.
+    low: actual + amountFromEstimate(expected >= 0 ? Math.max(0, expected - spread) : expected - spread),
     high: actual + amountFromEstimate(expected + spread),
     remainingDays: remaining.length,
     method:

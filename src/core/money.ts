@@ -151,6 +151,8 @@ export function percentShare(part: Amount, whole: Amount): number {
 /** Formats a percentage with a sign: "+12.3%", "-4.0%". */
 export function formatPercent(value: number, signed = true): string {
   const text = `${Math.abs(value).toFixed(1)}%`;
+  // A change that rounds to zero has no direction: "0.0%", never "-0.0%".
+  if (text === '0.0%') return text;
   if (!signed) return value < 0 ? `-${text}` : text;
   return value < 0 ? `-${text}` : `+${text}`;
 }

@@ -107,6 +107,15 @@ describe('rankMovers', () => {
     ]);
   });
 
+  it('breaks ties alphabetically in both lists', () => {
+    const { increases, decreases } = rankMovers(
+      [item('b', '5'), item('a', '5'), item('y', '0'), item('x', '0')],
+      [item('y', '5'), item('x', '5')],
+    );
+    expect(increases.map((mover) => mover.key)).toEqual(['a', 'b']);
+    expect(decreases.map((mover) => mover.key)).toEqual(['x', 'y']);
+  });
+
   it('reports current, previous and percentage change of each mover', () => {
     const { increases, decreases } = rankMovers(current, previous);
     expect(increases[0]).toEqual({ key: 'G', current: parseAmount('30'), previous: 0n, delta: parseAmount('30'), changePercent: undefined });

@@ -87,6 +87,18 @@ describe('forecastRemaining', () => {
     }
   });
 
+  it('keeps the range around the mean when credits make daily net spend negative', () => {
+    const remaining = eachDay({ start: '2026-11-22', end: '2026-12-01' });
+    const flat = forecastRemaining(parseAmount('100'), history('2026-11-22', 28, () => '-10'), remaining);
+    expect(flat.mean).toBe(parseAmount('10')); // 100 + 9 × (−10)
+    expect(flat.low).toBe(flat.mean);
+    expect(flat.high).toBe(flat.mean);
+    const random = seeded(7);
+    const noisy = forecastRemaining(parseAmount('100'), history('2026-11-22', 56, () => (-10 + random() * 4).toFixed(2)), remaining);
+    expect(noisy.low).toBeLessThan(noisy.mean);
+    expect(noisy.mean).toBeLessThan(noisy.high);
+  });
+
   it('returns the actual spend with a zero-width range when no days remain', () => {
     const actual = parseAmount('1234.5678901234');
     const forecast = forecastRemaining(actual, [], []);

@@ -218,7 +218,10 @@ describe('formatting', () => {
   it('formats percentages to one decimal', () => {
     expect(formatPercent(12.34)).toBe('+12.3%');
     expect(formatPercent(-4)).toBe('-4.0%');
-    expect(formatPercent(0)).toBe('+0.0%');
+    expect(formatPercent(0)).toBe('0.0%');
+    // A change too small to show has no sign.
+    expect(formatPercent(-0.04)).toBe('0.0%');
+    expect(formatPercent(0.04)).toBe('0.0%');
     expect(formatPercent(5, false)).toBe('5.0%');
     expect(formatPercent(-5, false)).toBe('-5.0%');
   });
