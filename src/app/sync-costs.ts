@@ -26,6 +26,12 @@ export interface SyncSettings {
   readonly revisionDays: number;
   /** Wait this long after a failed attempt before trying again. */
   readonly retryAfterMs: number;
+  /**
+   * Longest range fetched and stored at once. A backfill goes oldest first in windows of
+   * this size, each in its own transaction, so memory stays flat and an interrupted
+   * backfill resumes where it stopped.
+   */
+  readonly windowDays: number;
 }
 
 /** Sensible defaults: 400 days of history, 3 days re-fetched, an hour between failed tries. */
@@ -33,6 +39,7 @@ export const DEFAULT_SYNC_SETTINGS: Omit<SyncSettings, 'facets' | 'teamTag'> = {
   backfillDays: 400,
   revisionDays: 3,
   retryAfterMs: 60 * 60_000,
+  windowDays: 31,
 };
 
 /** What a sync did. */
@@ -116,17 +123,21 @@ async function runSync(deps: SyncDeps, settings: SyncSettings, states: Map<Facet
   for (const facet of ordered) {
     const syncedUntil = states.get(facet)?.syncedUntil;
     const start = syncedUntil ? maxDate(earliest, minDate(addDays(syncedUntil, -settings.revisionDays), today)) : earliest;
-    const range = { start, end: today };
     if (start >= today) continue;
     try {
-      const rows = await deps.source.getDailyCosts({
-        range,
-        groupBy: [{ type: 'TAG', key: settings.teamTag }, groupingFor(facet)],
-      });
-      const facts = mergeRows(facet, rows);
-      await deps.store.replaceFacts(facet, range, facts);
-      await deps.store.recordSyncAttempt(facet, deps.clock.now(), { syncedUntil: today });
-      synced.push({ facet, start, end: today, facts: facts.length });
+      let facts = 0;
+      for (let windowStart = start; windowStart < today; windowStart = addDays(windowStart, settings.windowDays)) {
+        const range = { start: windowStart, end: minDate(addDays(windowStart, settings.windowDays), today) };
+        const rows = await deps.source.getDailyCosts({
+          range,
+          groupBy: [{ type: 'TAG', key: settings.teamTag }, groupingFor(facet)],
+        });
+        const windowFacts = mergeRows(facet, rows);
+        await deps.store.replaceFacts(facet, range, windowFacts);
+        await deps.store.recordSyncAttempt(facet, deps.clock.now(), { syncedUntil: range.end });
+        facts += windowFacts.length;
+      }
+      synced.push({ facet, start, end: today, facts });
     } catch (error) {
       const message = isFinOpsError(error) ? error.message : `Sync of ${facet} failed: ${error instanceof Error ? error.message : String(error)}`;
       errors.push({ facet, message });

@@ -4,6 +4,7 @@ import { PgCostStore } from '../../src/adapters/db/cost-store.js';
 import { DemoCostSource } from '../../src/adapters/demo/demo-cost-source.js';
 import { isStale, syncCosts } from '../../src/app/sync-costs.js';
 import { COST_METRICS } from '../../src/core/cost-model.js';
+import { FinOpsError } from '../../src/core/errors.js';
 import { addDays } from '../../src/core/period.js';
 import type { CostSource, DailyCostRequest } from '../../src/ports.js';
 import { openTestDatabase, testDatabaseKind, type TestDatabase } from '../support/test-database.js';
@@ -139,6 +140,30 @@ describe(`cost sync on ${testDatabaseKind}`, () => {
     } finally {
       await fake.close();
     }
+  });
+
+  it('backfills in windows, so an interrupted backfill keeps what it got and resumes there', async () => {
+    let calls = 0;
+    const flaky: CostSource = {
+      kind: 'demo',
+      getDailyCosts: async (request) => {
+        calls++;
+        if (calls === 3) throw new FinOpsError('cost_source_throttled', 'AWS Cost Explorer is throttling requests.');
+        return demo.getDailyCosts(request);
+      },
+      getForecast: (range, metric) => demo.getForecast(range, metric),
+    };
+    const settings = { ...testSyncSettings(90), windowDays: 31 };
+    const first = await syncCosts({ source: flaky, store, clock }, settings);
+    expect(first.errors).toHaveLength(1);
+    // Two 31-day windows of the first facet landed before the failure.
+    const service = (await store.getSyncStates()).find((state) => state.facet === 'service')!;
+    expect(service.syncedUntil).toBe(addDays('2026-11-22', -90 + 62));
+    clock.set('2026-11-22T08:00:00Z');
+    const resumed = await syncCosts({ source: flaky, store, clock }, settings);
+    expect(resumed.errors).toEqual([]);
+    expect(resumed.synced.find((entry) => entry.facet === 'service')!.start).toBe(addDays('2026-11-22', -90 + 62 - 3));
+    expect(await total(addDays('2026-11-22', -90), '2026-11-22')).toBe(await sourceTotal(demo, { start: addDays('2026-11-22', -90), end: '2026-11-22' }));
   });
 
   it('keeps exactly the configured backfill window on the first sync', async () => {

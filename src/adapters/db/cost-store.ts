@@ -13,7 +13,7 @@ import { databaseUnavailable, isConnectionError, type Db } from './database.js';
 import { acquireLease, releaseLease } from './job-lease.js';
 import { apiRequests, costFacts, syncState } from './schema.js';
 
-const INSERT_BATCH = 20_000;
+const INSERT_BATCH = 5_000;
 const SYNC_LEASE = 'cost-sync';
 const SYNC_LEASE_MS = 15 * 60_000;
 

@@ -55,7 +55,10 @@ export function migrationsFolder(): string {
 
 async function openPglite(dataDir: string | undefined): Promise<Database> {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
-  const client = dataDir ? new PGlite(dataDir) : new PGlite();
+  // An embedded database for one process: a small buffer pool keeps the WASM heap (and so
+  // the process's memory) small; the first open also runs initdb, which peaks higher once.
+  const options = { postgresqlconf: 'shared_buffers = 16MB' };
+  const client = dataDir ? new PGlite(dataDir, options) : new PGlite(options);
   const db = drizzlePglite({ client, schema }) as unknown as Db;
   return {
     db,

@@ -1,0 +1,216 @@
+/**
+ * `npm run bench`: the figures behind PRODUCT.md's targets for this part of the bot.
+ *
+ * 1. Latency of `cost 30d by service` answered from the store (p50/p95/p99), on PGlite and,
+ *    when DATABASE_URL is set, on PostgreSQL.
+ * 2. Cost Explorer requests in one simulated day: hourly sync checks plus 500 interactive
+ *    queries, against a local server speaking the Cost Explorer protocol (real AWS SDK).
+ * 3. Peak resident memory of the bot itself: a `finops-bot chat` child process doing the
+ *    400-day backfill from that server and then answering 500 queries.
+ */
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { DemoCostSource } from '../../src/adapters/demo/demo-cost-source.js';
+import { PgCostStore } from '../../src/adapters/db/cost-store.js';
+import { type Database, openDatabase } from '../../src/adapters/db/database.js';
+import { syncCosts } from '../../src/app/sync-costs.js';
+import { renderText } from '../../src/render/text.js';
+import { startFakeCostExplorer } from '../support/fake-cost-explorer.js';
+import { engineFor, FixedClock, startFakeAws, testSyncSettings } from '../support/world.js';
+
+const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
+
+const QUERY_RUNS = 300;
+const WARMUP_RUNS = 20;
+const INTERACTIVE_QUERIES = 500;
+const BACKFILL_DAYS = 400;
+
+const QUERY_MIX = [
+  'cost 30d by service',
+  'cost 7d by team',
+  'cost mtd by account for payments',
+  'top 7d',
+  'top 30d for search',
+  'forecast',
+  'forecast for checkout',
+  'tags',
+  'cost last-month by usage-type',
+  'cost 90d by region',
+];
+
+async function main(): Promise<void> {
+  console.log(`finops-bot benchmark · node ${process.version} · ${new Date().toISOString()}`);
+  await benchTarget('PGlite (embedded)', { kind: 'pglite', dataDir: undefined });
+  if (process.env.DATABASE_URL) {
+    const { url, drop } = await scratchDatabase(process.env.DATABASE_URL);
+    try {
+      await benchTarget('PostgreSQL', { kind: 'postgres', url });
+    } finally {
+      await drop();
+    }
+  } else {
+    console.log('\nPostgreSQL: skipped (set DATABASE_URL to measure it too)');
+  }
+  await benchMemory('PGlite (embedded)', {});
+  if (process.env.DATABASE_URL) {
+    const { url, drop } = await scratchDatabase(process.env.DATABASE_URL);
+    try {
+      await benchMemory('PostgreSQL', { DATABASE_URL: url });
+    } finally {
+      await drop();
+    }
+  }
+}
+
+/**
+ * Runs the real bot (`finops-bot chat`) against the fake Cost Explorer and samples its
+ * resident memory: first on an empty database (a 400-day backfill, then 500 queries), then
+ * again on the same database (500 queries, the steady state of a running bot).
+ */
+async function benchMemory(name: string, env: Record<string, string>): Promise<void> {
+  if (!existsSync('/proc/self/status')) {
+    console.log(`\nmemory (${name}): skipped, /proc is not available on this system`);
+    return;
+  }
+  const fake = await startFakeCostExplorer({ source: new DemoCostSource(), pageSize: 5_000 });
+  const dataDir = mkdtempSync(join(tmpdir(), 'finops-bench-'));
+  try {
+    const childEnv = {
+      PATH: process.env.PATH ?? '',
+      FINOPS_DATA_DIR: dataDir,
+      FINOPS_COST_SOURCE: 'aws',
+      FINOPS_TAG_KEYS: 'Environment',
+      AWS_ENDPOINT_URL_COST_EXPLORER: fake.url,
+      AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+      AWS_SECRET_ACCESS_KEY: 'not-a-secret',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      LOG_LEVEL: 'warn',
+      ...env,
+    };
+    console.log('');
+    const first = await measureChat(childEnv);
+    console.log(`memory (${name}), empty database: peak rss ${first.peakMb} MB (${name.startsWith('PGlite') ? 'includes PGlite\'s one-time initdb, ' : ''}${BACKFILL_DAYS}-day backfill, ${first.answers} answers, ${first.seconds} s)`);
+    const second = await measureChat(childEnv);
+    console.log(`memory (${name}), synced database: peak rss ${second.peakMb} MB (${second.answers} answers, ${second.seconds} s; target: rss < 256 MB)`);
+  } finally {
+    await fake.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function measureChat(env: NodeJS.ProcessEnv): Promise<{ peakMb: string; answers: number; seconds: string }> {
+  const queries = Array.from({ length: INTERACTIVE_QUERIES }, (_, i) => QUERY_MIX[i % QUERY_MIX.length]).join('\n');
+  const child = spawn(process.execPath, [CLI, 'chat'], { env, stdio: ['pipe', 'pipe', 'inherit'] });
+  let peakKb = 0;
+  let answers = 0;
+  child.stdout.on('data', (chunk: Buffer) => {
+    answers += chunk.toString().split('\n\n').length - 1;
+  });
+  const sampler = setInterval(() => {
+    try {
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      peakKb = Math.max(peakKb, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0));
+    } catch {
+      // the process has exited
+    }
+  }, 50);
+  const started = performance.now();
+  child.stdin.end(`${queries}\n`);
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  clearInterval(sampler);
+  if (code !== 0) throw new Error(`finops-bot chat exited with ${code}`);
+  return { peakMb: (peakKb / 1024).toFixed(0), answers, seconds: seconds(performance.now() - started) };
+}
+
+async function benchTarget(name: string, target: Parameters<typeof openDatabase>[0]): Promise<void> {
+  console.log(`\n== ${name}`);
+  const database: Database = await openDatabase(target);
+  await database.migrate();
+  const store = new PgCostStore(database.db);
+  const clock = new FixedClock(new Date('2026-11-22T06:17:00Z'));
+  const { fake, source } = await startFakeAws(store, clock, 5_000);
+  try {
+    const settings = testSyncSettings(BACKFILL_DAYS);
+    let started = performance.now();
+    const backfill = await syncCosts({ source, store, clock }, settings);
+    const backfillFacts = backfill.synced.reduce((sum, entry) => sum + entry.facts, 0);
+    console.log(
+      `first sync (${BACKFILL_DAYS} days, ${settings.facets.length} facets): ${fake.requests.GetCostAndUsage} Cost Explorer requests ` +
+        `(5,000 groups a page), ${backfillFacts.toLocaleString('en')} facts, ${seconds(performance.now() - started)} s`,
+    );
+
+    const engine = engineFor(store, clock, 'aws');
+    for (let i = 0; i < WARMUP_RUNS; i++) await engine.handle('cost 30d by service', { channel: 'console' });
+    const timings: number[] = [];
+    for (let i = 0; i < QUERY_RUNS; i++) {
+      started = performance.now();
+      const reply = await engine.handle('cost 30d by service', { channel: 'console' });
+      renderText(reply);
+      timings.push(performance.now() - started);
+      if (reply.kind !== 'answer') throw new Error(`unexpected reply: ${renderText(reply)}`);
+    }
+    console.log(`cost 30d by service, answered from the store (${QUERY_RUNS} runs): ${percentiles(timings)} (target: p95 < 200 ms)`);
+
+    // One simulated day: the sync check runs every hour, people ask 500 questions.
+    const before = fake.requests.GetCostAndUsage + fake.requests.GetCostForecast;
+    const mixTimings: number[] = [];
+    for (let hour = 0; hour < 24; hour++) {
+      clock.set(`2026-11-23T${String(hour).padStart(2, '0')}:17:00Z`);
+      await syncCosts({ source, store, clock }, settings);
+      const queriesThisHour = Math.round(((hour + 1) * INTERACTIVE_QUERIES) / 24) - Math.round((hour * INTERACTIVE_QUERIES) / 24);
+      for (let i = 0; i < queriesThisHour; i++) {
+        started = performance.now();
+        const reply = await engine.handle(QUERY_MIX[(hour * 31 + i) % QUERY_MIX.length]!, { channel: 'console' });
+        mixTimings.push(performance.now() - started);
+        if (reply.kind !== 'answer') throw new Error(`unexpected reply: ${renderText(reply)}`);
+      }
+    }
+    const daily = fake.requests.GetCostAndUsage + fake.requests.GetCostForecast - before;
+    console.log(`one simulated day (24 hourly sync checks + ${mixTimings.length} mixed queries): ${daily} Cost Explorer requests, USD ${(daily / 100).toFixed(2)} (target: ≤ 10)`);
+    console.log(`mixed queries (${QUERY_MIX.length} kinds): ${percentiles(mixTimings)}`);
+  } finally {
+    await fake.close();
+    await database.close();
+  }
+}
+
+async function scratchDatabase(serverUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `finops_bench_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+  const admin = async (statement: string) => {
+    const client = new pg.Client({ connectionString: serverUrl });
+    await client.connect();
+    try {
+      await client.query(statement);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`create database ${name}`);
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => admin(`drop database if exists ${name} with (force)`) };
+}
+
+function percentiles(values: number[]): string {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+  return `p50 ${at(50).toFixed(1)} ms, p95 ${at(95).toFixed(1)} ms, p99 ${at(99).toFixed(1)} ms`;
+}
+
+function seconds(ms: number): string {
+  return (ms / 1000).toFixed(1);
+}
+
+function mb(bytes: number): string {
+  return (bytes / 1024 / 1024).toFixed(0);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
