@@ -5,7 +5,7 @@
  */
 import { type CostMetric, type Dimension, type Facet, metricLabel, TOTAL_FACET, UNTAGGED_LABEL } from '../core/cost-model.js';
 import { FinOpsError } from '../core/errors.js';
-import { amountToNumber, type Amount } from '../core/money.js';
+import { type Amount, amountToNumber, formatCents, formatPercent, formatSignedCents, percentChange } from '../core/money.js';
 import {
   addDays,
   type DateRange,
@@ -19,6 +19,7 @@ import {
   resolvePeriod,
   todayIn,
 } from '../core/period.js';
+import type { ReplyBlock } from '../core/reply.js';
 import { closestMatch } from '../core/suggest.js';
 import type { Clock, CostStore } from '../ports.js';
 
@@ -198,4 +199,20 @@ export function formatInstant(instant: Date, timeZone: string): string {
     timeZoneName: 'short',
   }).format(instant);
   return text;
+}
+
+/** The headline of a comparison: the total, the previous period's, and the change between them. */
+export function comparisonFields(totalCents: bigint, previousCents: bigint, previous: DateRange, currency: string): ReplyBlock {
+  const percent = percentChange(previousCents, totalCents);
+  return {
+    type: 'fields',
+    fields: [
+      { label: 'Total', value: formatCents(totalCents, currency) },
+      { label: `Previous ${formatRange(previous)}`, value: formatCents(previousCents, currency) },
+      {
+        label: 'Change',
+        value: percent === undefined ? 'no spend in the previous period' : `${formatSignedCents(totalCents - previousCents, currency)} (${formatPercent(percent)})`,
+      },
+    ],
+  };
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { forecastRemaining } from '../../src/core/forecast.js';
 import { type Amount, parseAmount } from '../../src/core/money.js';
 import { addDays, eachDay, isoWeekday, type PlainDate } from '../../src/core/period.js';
+import { seeded } from '../support/seeded-random.js';
 
 type Day = { date: PlainDate; amount: Amount };
 
@@ -16,17 +17,6 @@ function history(firstRemaining: PlainDate, count: number, amountOn: (date: Plai
 /** Weekdays cost 100, Saturdays and Sundays 20. */
 const weekdayPattern = (date: PlainDate) => (isoWeekday(date) >= 6 ? '20' : '100');
 
-/** Deterministic noise (mulberry32). */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 describe('forecastRemaining', () => {
   it('forecasts a flat series as actual + remaining days × the daily spend, with no range', () => {

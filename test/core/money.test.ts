@@ -18,22 +18,12 @@ import {
   sumAmounts,
   toCents,
 } from '../../src/core/money.js';
+import { seeded } from '../support/seeded-random.js';
 
 /** 1 currency unit = 10^10 amount units; 1 cent = 10^8. */
 const UNIT = 10_000_000_000n;
 const CENT = 100_000_000n;
 
-/** Small deterministic PRNG (mulberry32), so random cases are reproducible. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 function floorDiv(a: bigint, b: bigint): bigint {
   const q = a / b;

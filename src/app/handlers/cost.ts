@@ -5,12 +5,11 @@
  */
 import { buildBreakdown } from '../../core/breakdown.js';
 import { TOTAL_FACET } from '../../core/cost-model.js';
-import { formatCents, formatPercent, formatSignedCents, percentShare, toCents } from '../../core/money.js';
-import { formatRange } from '../../core/period.js';
+import { formatCents, formatPercent, percentShare, toCents } from '../../core/money.js';
 import type { Reply, ReplyBlock } from '../../core/reply.js';
 import { sparkline } from '../../core/sparkline.js';
 import type { Command } from '../command.js';
-import { dailyNumbers, facetForDimension, type HandlerDeps, labelOf, resolveScope, scopeFooter, teamSuffix } from '../report-context.js';
+import { comparisonFields, dailyNumbers, facetForDimension, type HandlerDeps, labelOf, resolveScope, scopeFooter, teamSuffix } from '../report-context.js';
 
 /** Lines shown before the rest is folded into "others". */
 export const COST_TOP_ITEMS = 8;
@@ -39,20 +38,8 @@ export async function handleCost(deps: HandlerDeps, command: Extract<Command, { 
   ]);
   const breakdown = buildBreakdown(current, previous, COST_TOP_ITEMS);
   const currency = scope.currency;
-  const previousCents = toCents(breakdown.previousTotal);
-  const change =
-    breakdown.changePercent === undefined
-      ? 'no spend in the previous period'
-      : `${formatSignedCents(breakdown.totalCents - previousCents, currency)} (${formatPercent(breakdown.changePercent)})`;
   const blocks: ReplyBlock[] = [
-    {
-      type: 'fields',
-      fields: [
-        { label: 'Total', value: formatCents(breakdown.totalCents, currency) },
-        { label: `Previous ${formatRange(scope.previous)}`, value: formatCents(previousCents, currency) },
-        { label: 'Change', value: change },
-      ],
-    },
+    comparisonFields(breakdown.totalCents, toCents(breakdown.previousTotal), scope.previous, currency),
     { type: 'sparkline', label: 'Daily', line: sparkline(dailyNumbers(scope.range, daily)) },
   ];
   const title = dimension.startsWith('tag:') ? dimension.slice(4) : (DIMENSION_TITLE[dimension] ?? dimension);

@@ -5,11 +5,10 @@
  */
 import { type Mover, rankMovers } from '../../core/breakdown.js';
 import { type Facet, TOTAL_FACET } from '../../core/cost-model.js';
-import { formatCents, formatPercent, formatSignedCents, percentChange, sumAmounts, toCents } from '../../core/money.js';
-import { formatRange } from '../../core/period.js';
+import { formatCents, formatPercent, formatSignedCents, sumAmounts, toCents } from '../../core/money.js';
 import type { Reply, ReplyBlock } from '../../core/reply.js';
 import type { Command } from '../command.js';
-import { type HandlerDeps, labelOf, type ReportScope, resolveScope, scopeFooter, teamSuffix } from '../report-context.js';
+import { comparisonFields, type HandlerDeps, labelOf, type ReportScope, resolveScope, scopeFooter, teamSuffix } from '../report-context.js';
 
 const INCREASES = 5;
 const DECREASES = 3;
@@ -43,17 +42,7 @@ export async function handleTop(deps: HandlerDeps, command: Extract<Command, { n
     const movers = rankMovers(current, previous);
     blocks.push(...moverBlocks(view.title, movers, totals.current - totals.previous, scope));
   }
-  const { current, previous } = totals!;
-  const delta = toCents(current) - toCents(previous);
-  const percent = percentChange(previous, current);
-  blocks.unshift({
-    type: 'fields',
-    fields: [
-      { label: 'Total', value: formatCents(toCents(current), scope.currency) },
-      { label: `Previous ${formatRange(scope.previous)}`, value: formatCents(toCents(previous), scope.currency) },
-      { label: 'Change', value: `${formatSignedCents(delta, scope.currency)}${percent === undefined ? '' : ` (${formatPercent(percent)})`}` },
-    ],
-  });
+  blocks.unshift(comparisonFields(toCents(totals!.current), toCents(totals!.previous), scope.previous, scope.currency));
   blocks.push({ type: 'context', text: scopeFooter(deps, scope) });
   return { kind: 'answer', title: `Top movers${teamSuffix(scope.team)}, ${scope.requested.label}`, blocks };
 }
