@@ -52,6 +52,8 @@ export interface CostSource {
   getDailyCosts(request: DailyCostRequest): Promise<DailyCostRow[]>;
   /** The source's own forecast of total spend over a future range. */
   getForecast(range: DateRange, metric: CostMetric): Promise<SourceForecast>;
+  /** Names of the linked accounts that had usage in `range`, by account id. */
+  getAccountNames(range: DateRange): Promise<ReadonlyMap<string, string>>;
 }
 
 /** One request sent to a paid API (each Cost Explorer request costs USD 0.01). */
@@ -111,6 +113,10 @@ export interface CostStore {
    * another instance holds it.
    */
   withSyncLock<T>(work: () => Promise<T>): Promise<T | undefined>;
+  /** Remembers account names (ids are what costs are grouped by; names are what people read). */
+  saveAccountNames(names: ReadonlyMap<string, string>): Promise<void>;
+  /** Every known account name, by account id. */
+  accountNames(): Promise<ReadonlyMap<string, string>>;
   /** Paid requests recorded since `since`. */
   countApiRequests(since: Date): Promise<{ requests: number; attempts: number }>;
 }

@@ -168,6 +168,19 @@ export function labelOf(key: string): string {
   return key === '' ? UNTAGGED_LABEL : key;
 }
 
+/**
+ * A labeller for a facet's values: accounts read "acme-production (481516234201)" when the
+ * sync has learned the name; everything else as {@link labelOf}.
+ */
+export async function labellerFor(deps: HandlerDeps, facet: Facet): Promise<(key: string) => string> {
+  if (facet !== 'account') return labelOf;
+  const names = await deps.store.accountNames();
+  return (key) => {
+    const name = names.get(key);
+    return name ? `${name} (${key})` : labelOf(key);
+  };
+}
+
 /** Title suffix for a team filter. */
 export function teamSuffix(team: string | undefined): string {
   return team === undefined ? '' : ` for ${labelOf(team)}`;

@@ -3,8 +3,8 @@
  * from PostgreSQL and the number of paid Cost Explorer requests stays flat however many
  * people ask.
  *
- * One sync sends one request per facet (plus pages): each facet is grouped by the team tag
- * and one other dimension. The first sync backfills `backfillDays`; later ones re-fetch the
+ * One sync sends one request per facet (plus pages), each grouped by the team tag and one
+ * other dimension, and one request for the names of the accounts. The first sync backfills `backfillDays`; later ones re-fetch the
  * last `revisionDays` days, because AWS revises recent days for about 48 hours. A sync runs
  * only when the data is missing a complete day, at most once per `retryAfterMs` after a
  * failure, and only on the one instance that holds the sync lease.
@@ -144,6 +144,15 @@ async function runSync(deps: SyncDeps, settings: SyncSettings, states: Map<Facet
       await deps.store.recordSyncAttempt(facet, deps.clock.now(), { error: message }).catch(() => undefined);
       // Throttling or missing permissions will fail every other facet too: stop spending requests.
       if (isFinOpsError(error, 'cost_source_throttled') || isFinOpsError(error, 'cost_source_denied')) break;
+    }
+  }
+  const accounts = synced.find((entry) => entry.facet === 'account');
+  if (accounts) {
+    // Names are for reading only: a failure here is reported but loses no cost data.
+    try {
+      await deps.store.saveAccountNames(await deps.source.getAccountNames({ start: accounts.start, end: accounts.end }));
+    } catch (error) {
+      errors.push({ facet: 'account', message: `Account names were not refreshed: ${isFinOpsError(error) ? error.message : String(error)}` });
     }
   }
   return { ran: true, synced, errors };

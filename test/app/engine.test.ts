@@ -97,6 +97,15 @@ describe(`command engine on ${testDatabaseKind}`, () => {
       expect(expectLinesReconcile(untagged)).toBe(await sourceTotalCents(demo, { start: '2026-11-15', end: '2026-11-22' }, { team: '' }));
     });
 
+    it('names accounts the way people know them, with the id beside the name', async () => {
+      const reply = await engine.handle('cost 30d by account', console);
+      const labels = table(reply).rows.map((row) => row[0]);
+      expect(labels).toContain('acme-production (481516234201)');
+      expect(labels).toContain('acme-shared-services (905812347763)');
+      const tags = await engine.handle('tags', console);
+      expect(table(tags, 1).rows[0]![0]).toMatch(/^acme-[a-z-]+ \(\d{12}\)$/);
+    });
+
     it('uses the metric asked for', async () => {
       const reply = await engine.handle('cost 2026-10 amortized', console);
       expect(footerText(reply)).toContain('amortized cost');

@@ -26,6 +26,7 @@ class RevisingSource implements CostSource {
     );
   }
   getForecast: CostSource['getForecast'] = (range, metric) => this.inner.getForecast(range, metric);
+  getAccountNames: CostSource['getAccountNames'] = (range) => this.inner.getAccountNames(range);
 }
 
 describe(`cost sync on ${testDatabaseKind}`, () => {
@@ -40,7 +41,7 @@ describe(`cost sync on ${testDatabaseKind}`, () => {
   });
   afterAll(async () => test.dispose());
   beforeEach(async () => {
-    await test.database.db.execute(sql`truncate cost_facts, sync_state, api_requests, job_leases`);
+    await test.database.db.execute(sql`truncate cost_facts, sync_state, api_requests, job_leases, account_names`);
     clock.set('2026-11-22T06:30:00Z');
   });
 
@@ -58,6 +59,7 @@ describe(`cost sync on ${testDatabaseKind}`, () => {
     for (const facet of ['service', 'usage-type'] as const) expect(await total('2026-10-23', '2026-11-22', facet)).toBe(expected);
     // Nothing for today: the day is not complete.
     expect(await total('2026-11-22', '2026-11-23')).toBe(0n);
+    expect(await store.accountNames()).toEqual(await demo.getAccountNames({ start: '2026-10-23', end: '2026-11-22' }));
   });
 
   it('re-running on the same day does nothing, and a forced re-sync neither duplicates nor loses a fact', async () => {
@@ -92,14 +94,17 @@ describe(`cost sync on ${testDatabaseKind}`, () => {
       // The backfill may page (usage types are many); every page is a request in the ledger.
       const backfill = fake.requests.GetCostAndUsage;
       expect(backfill).toBeGreaterThanOrEqual(TEST_FACETS.length);
-      expect((await store.countApiRequests(new Date('2026-11-22T00:00:00Z'))).requests).toBe(backfill);
+      expect(fake.requests.GetDimensionValues).toBe(1);
+      expect((await store.countApiRequests(new Date('2026-11-22T00:00:00Z'))).requests).toBe(backfill + 1);
       for (let i = 0; i < 20; i++) await syncCosts({ source, store, clock }, testSyncSettings(30));
       expect(fake.requests.GetCostAndUsage).toBe(backfill);
       clock.set('2026-11-23T00:20:00Z');
       await syncCosts({ source, store, clock }, testSyncSettings(30));
-      // A daily sync re-fetches four days: one page per facet.
+      // A daily sync re-fetches four days: one page per facet, and one request for account names.
       expect(fake.requests.GetCostAndUsage - backfill).toBe(TEST_FACETS.length);
-      expect(await store.countApiRequests(new Date('2026-11-22T00:00:00Z'))).toEqual({ requests: backfill + TEST_FACETS.length, attempts: backfill + TEST_FACETS.length });
+      expect(fake.requests.GetDimensionValues).toBe(2);
+      const paid = backfill + TEST_FACETS.length + 2;
+      expect(await store.countApiRequests(new Date('2026-11-22T00:00:00Z'))).toEqual({ requests: paid, attempts: paid });
     } finally {
       await fake.close();
     }
@@ -124,6 +129,7 @@ describe(`cost sync on ${testDatabaseKind}`, () => {
       const retried = await syncCosts({ source, store, clock }, testSyncSettings(30));
       expect(retried.errors).toEqual([]);
       expect((await store.getSyncStates()).every((state) => state.lastError === undefined)).toBe(true);
+      expect((await store.accountNames()).size).toBeGreaterThan(0);
     } finally {
       await fake.close();
     }
@@ -135,7 +141,7 @@ describe(`cost sync on ${testDatabaseKind}`, () => {
       const stores = [store, new PgCostStore(test.database.db), new PgCostStore(test.database.db)];
       const reports = await Promise.all(stores.map((instance) => syncCosts({ source, store: instance, clock }, testSyncSettings(30))));
       expect(reports.filter((report) => report.ran && report.synced.length > 0)).toHaveLength(1);
-      expect((await store.countApiRequests(new Date('2026-11-22T00:00:00Z'))).requests).toBe(fake.requests.GetCostAndUsage);
+      expect((await store.countApiRequests(new Date('2026-11-22T00:00:00Z'))).requests).toBe(fake.requests.GetCostAndUsage + fake.requests.GetDimensionValues);
       expect(await total('2026-10-23', '2026-11-22')).toBe(await sourceTotal(demo, { start: '2026-10-23', end: '2026-11-22' }));
     } finally {
       await fake.close();
@@ -152,6 +158,7 @@ describe(`cost sync on ${testDatabaseKind}`, () => {
         return demo.getDailyCosts(request);
       },
       getForecast: (range, metric) => demo.getForecast(range, metric),
+      getAccountNames: (range) => demo.getAccountNames(range),
     };
     const settings = { ...testSyncSettings(90), windowDays: 31 };
     const first = await syncCosts({ source: flaky, store, clock }, settings);

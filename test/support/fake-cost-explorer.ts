@@ -19,6 +19,7 @@ import type { CostGrouping, CostSource, DailyCostRow } from '../../src/ports.js'
 export interface FakeCostExplorerRequests {
   GetCostAndUsage: number;
   GetCostForecast: number;
+  GetDimensionValues: number;
 }
 
 /** A running fake endpoint. */
@@ -59,7 +60,7 @@ class ApiError extends Error {
 /** Starts the fake endpoint on 127.0.0.1 with an OS-chosen port. */
 export async function startFakeCostExplorer(options: FakeCostExplorerOptions): Promise<FakeCostExplorer> {
   const pageSize = Math.max(1, options.pageSize ?? 500);
-  const requests: FakeCostExplorerRequests = { GetCostAndUsage: 0, GetCostForecast: 0 };
+  const requests: FakeCostExplorerRequests = { GetCostAndUsage: 0, GetCostForecast: 0, GetDimensionValues: 0 };
   let throttleRemaining = 0;
   let requestCounter = 0;
 
@@ -69,7 +70,7 @@ export async function startFakeCostExplorer(options: FakeCostExplorerOptions): P
       const body = await readBody(req);
       const target = String(req.headers['x-amz-target'] ?? '');
       const operation = target.startsWith('AWSInsightsIndexService.') ? target.slice(24) : '';
-      if (req.method !== 'POST' || (operation !== 'GetCostAndUsage' && operation !== 'GetCostForecast')) {
+      if (req.method !== 'POST' || !(operation === 'GetCostAndUsage' || operation === 'GetCostForecast' || operation === 'GetDimensionValues')) {
         throw new ApiError(400, 'UnknownOperationException', `Unknown operation ${target}`);
       }
       requests[operation] += 1;
@@ -81,7 +82,9 @@ export async function startFakeCostExplorer(options: FakeCostExplorerOptions): P
       const output =
         operation === 'GetCostAndUsage'
           ? await costAndUsage(options.source, input, pageSize)
-          : await costForecast(options.source, input);
+          : operation === 'GetCostForecast'
+            ? await costForecast(options.source, input)
+            : await dimensionValues(options.source, input);
       reply(res, 200, output, requestId);
     } catch (error) {
       const api =
@@ -259,4 +262,15 @@ function reply(res: ServerResponse, status: number, body: object, requestId: str
     ...(errorType === undefined ? {} : { 'x-amzn-errortype': errorType }),
   });
   res.end(text);
+}
+
+/** GetDimensionValues for LINKED_ACCOUNT: account ids with their names as `description`. */
+async function dimensionValues(source: CostSource, input: Body & { Dimension?: string }): Promise<object> {
+  if (input.Dimension !== 'LINKED_ACCOUNT') throw new ApiError(400, 'ValidationException', 'The fake serves LINKED_ACCOUNT values only');
+  const start = input.TimePeriod?.Start;
+  const end = input.TimePeriod?.End;
+  if (!start || !end) throw new ApiError(400, 'ValidationException', 'TimePeriod is required');
+  const names = await source.getAccountNames({ start, end });
+  const values = [...names].map(([Value, description]) => ({ Value, Attributes: { description } }));
+  return { DimensionValues: values, ReturnSize: values.length, TotalSize: values.length };
 }

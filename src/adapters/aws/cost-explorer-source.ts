@@ -8,6 +8,7 @@ import {
   CostExplorerClient,
   GetCostAndUsageCommand,
   GetCostForecastCommand,
+  GetDimensionValuesCommand,
   type CostExplorerClientConfig,
   type ForecastResult,
   type GetCostAndUsageCommandOutput,
@@ -144,6 +145,30 @@ export class CostExplorerSource implements CostSource {
       low: bound((r) => r.PredictionIntervalLowerBound),
       high: bound((r) => r.PredictionIntervalUpperBound),
     };
+  }
+
+  /** Linked account names (the `description` attribute of LINKED_ACCOUNT values), every page. */
+  async getAccountNames(range: DateRange): Promise<ReadonlyMap<string, string>> {
+    const names = new Map<string, string>();
+    let token: string | undefined;
+    let page = 0;
+    do {
+      page += 1;
+      const command = new GetDimensionValuesCommand({
+        TimePeriod: { Start: range.start, End: range.end },
+        Dimension: 'LINKED_ACCOUNT',
+        Context: 'COST_AND_USAGE',
+        ...(token === undefined ? {} : { NextPageToken: token }),
+      });
+      const detail = `LINKED_ACCOUNT ${range.start}..${range.end} page ${page}`;
+      const output = await this.send('GetDimensionValues', detail, () => this.client.send(command));
+      for (const value of output.DimensionValues ?? []) {
+        const name = value.Attributes?.description;
+        if (value.Value && name) names.set(value.Value, name);
+      }
+      token = output.NextPageToken || undefined;
+    } while (token !== undefined);
+    return names;
   }
 
   /** Sends one request, records it in the ledger, and maps a failure to a FinOpsError. */

@@ -11,7 +11,7 @@ import type { DateRange, PlainDate } from '../../core/period.js';
 import type { ApiRequestLedger, ApiRequestRecord, CostStore, FactQuery, SyncState } from '../../ports.js';
 import { databaseUnavailable, isConnectionError, type Db } from './database.js';
 import { acquireLease, releaseLease } from './job-lease.js';
-import { apiRequests, costFacts, syncState } from './schema.js';
+import { accountNames, apiRequests, costFacts, syncState } from './schema.js';
 
 const INSERT_BATCH = 5_000;
 const SYNC_LEASE = 'cost-sync';
@@ -122,6 +122,22 @@ export class PgCostStore implements CostStore, ApiRequestLedger {
         detail: entry.detail,
       }),
     );
+  }
+
+  async saveAccountNames(names: ReadonlyMap<string, string>): Promise<void> {
+    if (names.size === 0) return;
+    const rows = [...names].map(([accountId, name]) => ({ accountId, name, updatedAt: new Date() }));
+    await guard(() =>
+      this.db
+        .insert(accountNames)
+        .values(rows)
+        .onConflictDoUpdate({ target: accountNames.accountId, set: { name: sql`excluded.name`, updatedAt: sql`excluded.updated_at` } }),
+    );
+  }
+
+  async accountNames(): Promise<ReadonlyMap<string, string>> {
+    const rows = await guard(() => this.db.select({ id: accountNames.accountId, name: accountNames.name }).from(accountNames));
+    return new Map(rows.map((row) => [row.id, row.name]));
   }
 
   async countApiRequests(since: Date): Promise<{ requests: number; attempts: number }> {

@@ -66,3 +66,10 @@ export const jobLeases = pgTable('job_leases', {
   holder: text('holder').notNull(),
   expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
 });
+
+/** Names of linked accounts, refreshed by the daily sync. */
+export const accountNames = pgTable('account_names', {
+  accountId: text('account_id').primaryKey(),
+  name: text('name').notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().default(sql`now()`),
+});

@@ -7,6 +7,7 @@ import { fromCents } from '../../core/money.js';
 import { daysBetween, eachDay, type DateRange } from '../../core/period.js';
 import type { CostGrouping, CostSource, DailyCostRequest, DailyCostRow, SourceForecast } from '../../ports.js';
 import { listInjectedAnomalies, type InjectedAnomaly } from './demo-anomalies.js';
+import { DEMO_ACCOUNTS } from './demo-catalogue.js';
 import { expectedTotalCents, lineItemCentsOn } from './demo-daily-costs.js';
 import {
   createDemoOrganisation,
@@ -150,6 +151,11 @@ export class DemoCostSource implements CostSource {
       low: fromCents(percentOf(mean, FORECAST_LOW_PERCENT)),
       high: fromCents(percentOf(mean, FORECAST_HIGH_PERCENT)),
     };
+  }
+
+  /** The demo accounts' names (the demo has the same accounts on every day). */
+  async getAccountNames(_range: DateRange): Promise<ReadonlyMap<string, string>> {
+    return new Map(Object.values(DEMO_ACCOUNTS).map((account) => [account.id, account.name]));
   }
 }
 

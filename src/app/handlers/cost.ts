@@ -9,7 +9,7 @@ import { formatCents, formatPercent, percentShare, toCents } from '../../core/mo
 import type { Reply, ReplyBlock } from '../../core/reply.js';
 import { sparkline } from '../../core/sparkline.js';
 import type { Command } from '../command.js';
-import { comparisonFields, dailyNumbers, facetForDimension, type HandlerDeps, labelOf, resolveScope, scopeFooter, teamSuffix } from '../report-context.js';
+import { comparisonFields, dailyNumbers, facetForDimension, type HandlerDeps, labelOf, labellerFor, resolveScope, scopeFooter, teamSuffix } from '../report-context.js';
 
 /** Lines shown before the rest is folded into "others". */
 export const COST_TOP_ITEMS = 8;
@@ -31,10 +31,11 @@ export async function handleCost(deps: HandlerDeps, command: Extract<Command, { 
     facet,
   ]);
   const query = { metric: scope.metric, team: scope.team };
-  const [current, previous, daily] = await Promise.all([
+  const [current, previous, daily, label] = await Promise.all([
     deps.store.sumBy(facet, by, { ...query, range: scope.range }),
     deps.store.sumBy(facet, by, { ...query, range: scope.previous }),
     deps.store.sumByDay(TOTAL_FACET, { ...query, range: scope.range }),
+    by === 'value' ? labellerFor(deps, facet) : labelOf,
   ]);
   const breakdown = buildBreakdown(current, previous, COST_TOP_ITEMS);
   const currency = scope.currency;
@@ -53,7 +54,7 @@ export async function handleCost(deps: HandlerDeps, command: Extract<Command, { 
         { title: 'Change', align: 'right' },
       ],
       rows: breakdown.lines.map((line) => [
-        line.isOthers ? `Others (${line.members})` : labelOf(line.key),
+        line.isOthers ? `Others (${line.members})` : label(line.key),
         formatCents(line.cents, currency),
         formatPercent(percentShare(line.amount, breakdown.total), false),
         line.changePercent === undefined ? 'new' : formatPercent(line.changePercent),

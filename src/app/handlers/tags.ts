@@ -7,7 +7,7 @@ import { type Facet, TOTAL_FACET } from '../../core/cost-model.js';
 import { formatCents, formatPercent, percentShare, sumAmounts, toCents } from '../../core/money.js';
 import type { Reply, ReplyBlock } from '../../core/reply.js';
 import type { Command } from '../command.js';
-import { type HandlerDeps, labelOf, type ReportScope, resolveScope, scopeFooter, unsyncedTag } from '../report-context.js';
+import { type HandlerDeps, labelOf, labellerFor, type ReportScope, resolveScope, scopeFooter, unsyncedTag } from '../report-context.js';
 
 const OFFENDERS = 5;
 
@@ -31,14 +31,17 @@ export async function handleTags(deps: HandlerDeps, command: Extract<Command, { 
       deps.store.sumBy('account', 'value', { ...base, team: '' }),
     ]);
     untagged = sumAmounts(untaggedByService.map((row) => row.amount));
-    blocks.push(...offenderTable('Service', untaggedByService, byService, scope), ...offenderTable('Account', untaggedByAccount, byAccount, scope));
+    blocks.push(
+      ...offenderTable('Service', untaggedByService, byService, scope, labelOf),
+      ...offenderTable('Account', untaggedByAccount, byAccount, scope, await labellerFor(deps, 'account')),
+    );
   } else {
     const [byTeam, untaggedByTeam] = await Promise.all([
       deps.store.sumBy(TOTAL_FACET, 'team', base),
       deps.store.sumBy(tagFacet!, 'team', { ...base, value: '' }),
     ]);
     untagged = sumAmounts(untaggedByTeam.map((row) => row.amount));
-    blocks.push(...offenderTable('Team', untaggedByTeam, byTeam, scope));
+    blocks.push(...offenderTable('Team', untaggedByTeam, byTeam, scope, labelOf));
   }
   const untaggedShare = percentShare(untagged, total);
   blocks.unshift({
@@ -58,6 +61,7 @@ function offenderTable(
   untagged: readonly { key: string; amount: bigint }[],
   all: readonly { key: string; amount: bigint }[],
   scope: ReportScope,
+  label: (key: string) => string,
 ): ReplyBlock[] {
   const totals = new Map(all.map((row) => [row.key, row.amount]));
   const worst = [...untagged]
@@ -74,7 +78,7 @@ function offenderTable(
         { title: `Of its spend`, align: 'right' },
       ],
       rows: worst.map((row) => [
-        labelOf(row.key),
+        label(row.key),
         formatCents(toCents(row.amount), scope.currency),
         formatPercent(percentShare(row.amount, totals.get(row.key) ?? row.amount), false),
       ]),

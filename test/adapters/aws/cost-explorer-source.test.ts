@@ -228,6 +228,7 @@ describe('CostExplorerSource over HTTP with the real SDK client and the fake end
     getForecast: async (range: DateRange, metric: CostMetric) => ({
       range, metric, currency: 'USD', mean: parseAmount('1000.0000000001'), low: parseAmount('900.33'), high: parseAmount('1100.67'),
     }),
+    getAccountNames: async () => new Map([['481516234201', 'acme-production'], ['905812347763', 'acme-shared-services']]),
   };
   const range = { start: day1, end: '2026-11-03' };
   let fake: FakeCostExplorer;
@@ -247,12 +248,22 @@ describe('CostExplorerSource over HTTP with the real SDK client and the fake end
     const rows = await sourceFor().getDailyCosts({ range, groupBy: byTeamAndService });
     expect(rows).toEqual(sourceRows);
     expect(toCents(sumAmounts(rows.map((r) => r.costs.UnblendedCost)))).toBe(52_536n);
-    expect(fake.requests).toEqual({ GetCostAndUsage: 3, GetCostForecast: 0 });
+    expect(fake.requests).toEqual({ GetCostAndUsage: 3, GetCostForecast: 0, GetDimensionValues: 0 });
     expect(ledger.entries.map((e) => [e.outcome, e.attempts, e.detail.slice(-6)])).toEqual([
       ['ok', 1, 'page 1'],
       ['ok', 1, 'page 2'],
       ['ok', 1, 'page 3'],
     ]);
+  });
+
+  it('reads account names from the LINKED_ACCOUNT dimension values and records the request', async () => {
+    const names = await sourceFor().getAccountNames(range);
+    expect([...names]).toEqual([
+      ['481516234201', 'acme-production'],
+      ['905812347763', 'acme-shared-services'],
+    ]);
+    expect(fake.requests.GetDimensionValues).toBe(1);
+    expect(ledger.entries).toMatchObject([{ operation: 'GetDimensionValues', outcome: 'ok', detail: 'LINKED_ACCOUNT 2026-11-01..2026-11-03 page 1' }]);
   });
 
   it('returns the forecast with exact bounds across months', async () => {
