@@ -158,13 +158,14 @@ describe.skipIf(!existsSync(CLI))(`finops-bot CLI (${testDatabaseKind})`, () => 
       expect(totalOf(byService)).toBe(truth);
       expect(totalOf(byTeam)).toBe(truth);
       expect(byService).toContain('source: AWS Cost Explorer');
-      const sent = fake.requests.GetCostAndUsage;
-      expect(sent).toBeGreaterThan(0);
-      expect(status).toContain(`Cost Explorer requests today (UTC)  ${sent} (USD 0.${String(sent).padStart(2, '0')})`);
+      const paid = () => fake.requests.GetCostAndUsage + fake.requests.GetCostForecast + fake.requests.GetDimensionValues;
+      const sent = paid();
+      expect(fake.requests.GetCostAndUsage).toBeGreaterThan(0);
+      expect(status).toContain(`Cost Explorer requests today (UTC)  ${sent} (USD ${(sent / 100).toFixed(2)})`);
       const again = await runCli(['chat'], 'cost 7d\ncost 90d by account\ntop 30d\nforecast\ntags\n', env);
       expect(again.code, again.stderr).toBe(0);
       expect(answers(again.stdout)).toHaveLength(5);
-      expect(fake.requests.GetCostAndUsage).toBe(sent);
+      expect(paid()).toBe(sent);
     } finally {
       await fake.close();
       await awsState.dispose();
