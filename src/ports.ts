@@ -117,6 +117,6 @@ export interface CostStore {
   saveAccountNames(names: ReadonlyMap<string, string>): Promise<void>;
   /** Every known account name, by account id. */
   accountNames(): Promise<ReadonlyMap<string, string>>;
-  /** Paid requests recorded since `since`. */
+  /** Paid requests recorded since `since` (those that reached the API). */
   countApiRequests(since: Date): Promise<{ requests: number; attempts: number }>;
 }

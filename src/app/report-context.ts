@@ -87,7 +87,7 @@ export async function resolveScope(
     throw new FinOpsError(
       'no_data',
       freshness.lastError
-        ? `I have no cost data yet: the last sync failed (${freshness.lastError})`
+        ? `I have no cost data yet, because the last sync failed. ${freshness.lastError}`
         : 'I have no cost data yet: the first sync is still running. Try again in a minute.',
     );
   }

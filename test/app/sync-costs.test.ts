@@ -8,7 +8,8 @@ import { FinOpsError } from '../../src/core/errors.js';
 import { addDays } from '../../src/core/period.js';
 import type { CostSource, DailyCostRequest } from '../../src/ports.js';
 import { openTestDatabase, testDatabaseKind, type TestDatabase } from '../support/test-database.js';
-import { FixedClock, sourceTotal, startFakeAws, TEST_FACETS, testSyncSettings } from '../support/world.js';
+import { renderText } from '../../src/render/text.js';
+import { engineFor, FixedClock, sourceTotal, startFakeAws, TEST_FACETS, testSyncSettings } from '../support/world.js';
 
 /** AWS revising recent days: every amount on or after `from` is scaled by `factor`. */
 class RevisingSource implements CostSource {
@@ -121,6 +122,10 @@ describe(`cost sync on ${testDatabaseKind}`, () => {
       expect(sent).toBe(3); // the SDK's three attempts at the first facet, then we stop
       const states = await store.getSyncStates();
       expect(states.find((state) => state.facet === 'service')?.lastError).toMatch(/throttl/i);
+      // What a user sees meanwhile: why there is nothing to show, in a sentence.
+      const reply = await engineFor(store, clock, 'aws').handle('cost 7d', { channel: 'console' });
+      expect(reply.kind).toBe('error');
+      expect(renderText(reply)).toMatch(/^I have no cost data yet, because the last sync failed\. AWS Cost Explorer is throttling requests/);
       clock.set('2026-11-22T06:45:00Z');
       expect((await syncCosts({ source, store, clock }, testSyncSettings(30))).skipped).toBe('backing-off');
       expect(fake.requests.GetCostAndUsage).toBe(sent);

@@ -4,7 +4,7 @@
  * amounts, so nothing passes through a float.
  */
 import { randomUUID } from 'node:crypto';
-import { and, count, eq, gte, lt, sql, sum, type SQL } from 'drizzle-orm';
+import { and, count, eq, gt, gte, lt, sql, sum, type SQL } from 'drizzle-orm';
 import type { CostFact, CostMetric, Facet, KeyedAmount } from '../../core/cost-model.js';
 import { amountToDecimalString, parseAmount } from '../../core/money.js';
 import type { DateRange, PlainDate } from '../../core/period.js';
@@ -145,7 +145,8 @@ export class PgCostStore implements CostStore, ApiRequestLedger {
       this.db
         .select({ requests: count(), attempts: sum(apiRequests.attempts) })
         .from(apiRequests)
-        .where(gte(apiRequests.requestedAt, since)),
+        // Nothing was sent (and nothing billed) when a request failed before leaving, e.g. without credentials.
+        .where(and(gte(apiRequests.requestedAt, since), gt(apiRequests.attempts, 0))),
     );
     return { requests: Number(rows[0]?.requests ?? 0), attempts: Number(rows[0]?.attempts ?? 0) };
   }

@@ -106,6 +106,8 @@ describe(`cost store on ${testDatabaseKind}`, () => {
     const at = new Date('2026-11-22T06:00:00Z');
     await store.record({ at, operation: 'GetCostAndUsage', attempts: 2, outcome: 'ok', detail: 'page 1' });
     await store.record({ at, operation: 'GetCostAndUsage', attempts: 1, outcome: 'ok', detail: 'page 2' });
+    // Failed before it was sent (no credentials): not a paid request.
+    await store.record({ at, operation: 'GetCostAndUsage', attempts: 0, outcome: 'error', detail: 'page 1' });
     expect(await store.countApiRequests(new Date('2026-11-22T00:00:00Z'))).toEqual({ requests: 2, attempts: 3 });
     expect(await store.countApiRequests(new Date('2026-11-23T00:00:00Z'))).toEqual({ requests: 0, attempts: 0 });
   });
