@@ -65,7 +65,7 @@ export async function createFinOpsApp(config: Config, logger: Logger, overrides:
     },
     logger,
   );
-  const syncSettings: SyncSettings = { ...DEFAULT_SYNC_SETTINGS, facets: config.facets, teamTag: config.teamTag };
+  const syncSettings: SyncSettings = { ...DEFAULT_SYNC_SETTINGS, facets: config.facets, teamTag: config.teamTag, forecastMetric: config.defaultMetric };
   return {
     config,
     database,

@@ -113,6 +113,10 @@ export interface CostStore {
    * another instance holds it.
    */
   withSyncLock<T>(work: () => Promise<T>): Promise<T | undefined>;
+  /** Keeps the source's forecast of a range (one per metric and start day; a newer one replaces it). */
+  saveSourceForecast(forecast: SourceForecast, fetchedAt: Date): Promise<void>;
+  /** The source's forecast for the range starting on `start`, if one was fetched. */
+  sourceForecast(metric: CostMetric, start: PlainDate): Promise<SourceForecast | undefined>;
   /** Remembers account names (ids are what costs are grouped by; names are what people read). */
   saveAccountNames(names: ReadonlyMap<string, string>): Promise<void>;
   /** Every known account name, by account id. */

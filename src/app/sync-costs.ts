@@ -4,14 +4,15 @@
  * people ask.
  *
  * One sync sends one request per facet (plus pages), each grouped by the team tag and one
- * other dimension, and one request for the names of the accounts. The first sync backfills `backfillDays`; later ones re-fetch the
+ * other dimension, one request for the names of the accounts, and one for the source's
+ * forecast of the rest of the month. The first sync backfills `backfillDays`; later ones re-fetch the
  * last `revisionDays` days, because AWS revises recent days for about 48 hours. A sync runs
  * only when the data is missing a complete day, at most once per `retryAfterMs` after a
  * failure, and only on the one instance that holds the sync lease.
  */
 import { type CostFact, type CostMetric, type Facet, COST_METRICS, TOTAL_FACET } from '../core/cost-model.js';
 import { isFinOpsError } from '../core/errors.js';
-import { addDays, maxDate, minDate, todayIn, type PlainDate } from '../core/period.js';
+import { addDays, maxDate, minDate, startOfNextMonth, todayIn, type PlainDate } from '../core/period.js';
 import type { Clock, CostGrouping, CostSource, CostStore, SyncState } from '../ports.js';
 
 /** How syncs behave. */
@@ -32,6 +33,8 @@ export interface SyncSettings {
    * backfill resumes where it stopped.
    */
   readonly windowDays: number;
+  /** Metric of the source's month-end forecast fetched with each sync; none when undefined. */
+  readonly forecastMetric?: CostMetric | undefined;
 }
 
 /** Sensible defaults: 400 days of history, 3 days re-fetched, an hour between failed tries. */
@@ -153,6 +156,14 @@ async function runSync(deps: SyncDeps, settings: SyncSettings, states: Map<Facet
       await deps.store.saveAccountNames(await deps.source.getAccountNames({ start: accounts.start, end: accounts.end }));
     } catch (error) {
       errors.push({ facet: 'account', message: `Account names were not refreshed: ${isFinOpsError(error) ? error.message : String(error)}` });
+    }
+  }
+  if (settings.forecastMetric && errors.length === 0) {
+    const range = { start: today, end: startOfNextMonth(today) };
+    try {
+      await deps.store.saveSourceForecast(await deps.source.getForecast(range, settings.forecastMetric), deps.clock.now());
+    } catch (error) {
+      errors.push({ facet: TOTAL_FACET, message: `The source's forecast was not refreshed: ${isFinOpsError(error) ? error.message : String(error)}` });
     }
   }
   return { ran: true, synced, errors };

@@ -4,12 +4,13 @@ import { PgCostStore } from '../../src/adapters/db/cost-store.js';
 import { DemoCostSource } from '../../src/adapters/demo/demo-cost-source.js';
 import { isStale, syncCosts } from '../../src/app/sync-costs.js';
 import { COST_METRICS } from '../../src/core/cost-model.js';
+import { toCents } from '../../src/core/money.js';
 import { FinOpsError } from '../../src/core/errors.js';
 import { addDays } from '../../src/core/period.js';
 import type { CostSource, DailyCostRequest } from '../../src/ports.js';
 import { openTestDatabase, testDatabaseKind, type TestDatabase } from '../support/test-database.js';
 import { renderText } from '../../src/render/text.js';
-import { engineFor, FixedClock, sourceTotal, startFakeAws, TEST_FACETS, testSyncSettings } from '../support/world.js';
+import { centsIn, engineFor, FixedClock, sourceTotal, startFakeAws, TEST_FACETS, testSyncSettings } from '../support/world.js';
 
 /** AWS revising recent days: every amount on or after `from` is scaled by `factor`. */
 class RevisingSource implements CostSource {
@@ -42,7 +43,7 @@ describe(`cost sync on ${testDatabaseKind}`, () => {
   });
   afterAll(async () => test.dispose());
   beforeEach(async () => {
-    await test.database.db.execute(sql`truncate cost_facts, sync_state, api_requests, job_leases, account_names`);
+    await test.database.db.execute(sql`truncate cost_facts, sync_state, api_requests, job_leases, account_names, source_forecasts`);
     clock.set('2026-11-22T06:30:00Z');
   });
 
@@ -95,16 +96,25 @@ describe(`cost sync on ${testDatabaseKind}`, () => {
       // The backfill may page (usage types are many); every page is a request in the ledger.
       const backfill = fake.requests.GetCostAndUsage;
       expect(backfill).toBeGreaterThanOrEqual(TEST_FACETS.length);
+      // Plus one request for account names and one for Cost Explorer's own forecast.
       expect(fake.requests.GetDimensionValues).toBe(1);
-      expect((await store.countApiRequests(new Date('2026-11-22T00:00:00Z'))).requests).toBe(backfill + 1);
+      expect(fake.requests.GetCostForecast).toBe(1);
+      expect((await store.countApiRequests(new Date('2026-11-22T00:00:00Z'))).requests).toBe(backfill + 2);
+      const awsForecast = await new DemoCostSource().getForecast({ start: '2026-11-22', end: '2026-12-01' }, 'UnblendedCost');
+      expect(await store.sourceForecast('UnblendedCost', '2026-11-22')).toEqual(awsForecast);
+      // `forecast` shows it beside the bot's own: spend so far plus Cost Explorer's rest of the month.
+      const forecast = renderText(await engineFor(store, clock, 'aws').handle('forecast', { channel: 'console' }));
+      const spent = toCents(await sourceTotal(demo, { start: '2026-11-01', end: '2026-11-22' }));
+      expect(centsIn(/AWS Cost Explorer forecast\s+(.*)/.exec(forecast)![1]!)).toBe(toCents(awsForecast.mean) + spent);
       for (let i = 0; i < 20; i++) await syncCosts({ source, store, clock }, testSyncSettings(30));
       expect(fake.requests.GetCostAndUsage).toBe(backfill);
       clock.set('2026-11-23T00:20:00Z');
       await syncCosts({ source, store, clock }, testSyncSettings(30));
-      // A daily sync re-fetches four days: one page per facet, and one request for account names.
+      // A daily sync re-fetches four days: one page per facet, then names and the forecast again.
       expect(fake.requests.GetCostAndUsage - backfill).toBe(TEST_FACETS.length);
       expect(fake.requests.GetDimensionValues).toBe(2);
-      const paid = backfill + TEST_FACETS.length + 2;
+      expect(fake.requests.GetCostForecast).toBe(2);
+      const paid = backfill + TEST_FACETS.length + 4;
       expect(await store.countApiRequests(new Date('2026-11-22T00:00:00Z'))).toEqual({ requests: paid, attempts: paid });
     } finally {
       await fake.close();
@@ -146,7 +156,10 @@ describe(`cost sync on ${testDatabaseKind}`, () => {
       const stores = [store, new PgCostStore(test.database.db), new PgCostStore(test.database.db)];
       const reports = await Promise.all(stores.map((instance) => syncCosts({ source, store: instance, clock }, testSyncSettings(30))));
       expect(reports.filter((report) => report.ran && report.synced.length > 0)).toHaveLength(1);
-      expect((await store.countApiRequests(new Date('2026-11-22T00:00:00Z'))).requests).toBe(fake.requests.GetCostAndUsage + fake.requests.GetDimensionValues);
+      expect((await store.countApiRequests(new Date('2026-11-22T00:00:00Z'))).requests).toBe(
+        fake.requests.GetCostAndUsage + fake.requests.GetDimensionValues + fake.requests.GetCostForecast,
+      );
+      expect(fake.requests.GetCostForecast).toBe(1);
       expect(await total('2026-10-23', '2026-11-22')).toBe(await sourceTotal(demo, { start: '2026-10-23', end: '2026-11-22' }));
     } finally {
       await fake.close();

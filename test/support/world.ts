@@ -32,7 +32,7 @@ export const TEST_FACETS: readonly Facet[] = [...BASE_FACETS, 'tag:Environment']
 
 /** Sync settings for tests: a shorter backfill keeps PGlite fast. */
 export function testSyncSettings(backfillDays = 120): SyncSettings {
-  return { ...DEFAULT_SYNC_SETTINGS, facets: TEST_FACETS, teamTag: 'Team', backfillDays };
+  return { ...DEFAULT_SYNC_SETTINGS, facets: TEST_FACETS, teamTag: 'Team', backfillDays, forecastMetric: 'UnblendedCost' };
 }
 
 /** Engine settings matching {@link testSyncSettings}. */

@@ -8,10 +8,10 @@ import { and, count, eq, gt, gte, lt, sql, sum, type SQL } from 'drizzle-orm';
 import type { CostFact, CostMetric, Facet, KeyedAmount } from '../../core/cost-model.js';
 import { amountToDecimalString, parseAmount } from '../../core/money.js';
 import type { DateRange, PlainDate } from '../../core/period.js';
-import type { ApiRequestLedger, ApiRequestRecord, CostStore, FactQuery, SyncState } from '../../ports.js';
+import type { ApiRequestLedger, ApiRequestRecord, CostStore, FactQuery, SourceForecast, SyncState } from '../../ports.js';
 import { databaseUnavailable, isConnectionError, type Db } from './database.js';
 import { acquireLease, releaseLease } from './job-lease.js';
-import { accountNames, apiRequests, costFacts, syncState } from './schema.js';
+import { accountNames, apiRequests, costFacts, sourceForecasts, syncState } from './schema.js';
 
 const INSERT_BATCH = 5_000;
 const SYNC_LEASE = 'cost-sync';
@@ -122,6 +122,42 @@ export class PgCostStore implements CostStore, ApiRequestLedger {
         detail: entry.detail,
       }),
     );
+  }
+
+  async saveSourceForecast(forecast: SourceForecast, fetchedAt: Date): Promise<void> {
+    const values = {
+      metric: forecast.metric,
+      periodStart: forecast.range.start,
+      periodEnd: forecast.range.end,
+      currency: forecast.currency,
+      mean: amountToDecimalString(forecast.mean),
+      low: amountToDecimalString(forecast.low),
+      high: amountToDecimalString(forecast.high),
+      fetchedAt,
+    };
+    const { metric: _metric, periodStart: _start, ...update } = values;
+    await guard(() =>
+      this.db.insert(sourceForecasts).values(values).onConflictDoUpdate({ target: [sourceForecasts.metric, sourceForecasts.periodStart], set: update }),
+    );
+  }
+
+  async sourceForecast(metric: CostMetric, start: PlainDate): Promise<SourceForecast | undefined> {
+    const rows = await guard(() =>
+      this.db
+        .select()
+        .from(sourceForecasts)
+        .where(and(eq(sourceForecasts.metric, metric), eq(sourceForecasts.periodStart, start))),
+    );
+    const row = rows[0];
+    if (!row) return undefined;
+    return {
+      range: { start: row.periodStart, end: row.periodEnd },
+      metric,
+      currency: row.currency,
+      mean: parseAmount(row.mean),
+      low: parseAmount(row.low),
+      high: parseAmount(row.high),
+    };
   }
 
   async saveAccountNames(names: ReadonlyMap<string, string>): Promise<void> {

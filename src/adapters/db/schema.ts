@@ -73,3 +73,22 @@ export const accountNames = pgTable('account_names', {
   name: text('name').notNull(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().default(sql`now()`),
 });
+
+/**
+ * The cost source's own forecast of the rest of a month (AWS Cost Explorer's, fetched once a
+ * day), kept to show beside the bot's forecast.
+ */
+export const sourceForecasts = pgTable(
+  'source_forecasts',
+  {
+    metric: text('metric').notNull(),
+    periodStart: date('period_start', { mode: 'string' }).notNull(),
+    periodEnd: date('period_end', { mode: 'string' }).notNull(),
+    currency: text('currency').notNull(),
+    mean: amount('mean'),
+    low: amount('low'),
+    high: amount('high'),
+    fetchedAt: timestamp('fetched_at', { withTimezone: true }).notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.metric, table.periodStart] })],
+);

@@ -2,12 +2,12 @@
  * `forecast [for TEAM]`: this month's month-end figure with an 80% range, the method that
  * produced it, and last month for comparison.
  */
-import { TOTAL_FACET } from '../../core/cost-model.js';
+import { type CostMetric, TOTAL_FACET } from '../../core/cost-model.js';
 import { FinOpsError } from '../../core/errors.js';
 import { forecastRemaining, SPREAD_DAYS } from '../../core/forecast.js';
-import { formatCents, formatPercent, percentChange, sumAmounts, toCents } from '../../core/money.js';
-import { addDays, eachDay, maxDate, minDate, startOfMonth, startOfNextMonth, startOfPreviousMonth, todayIn } from '../../core/period.js';
-import type { Reply } from '../../core/reply.js';
+import { type Amount, formatCents, formatPercent, percentChange, sumAmounts, toCents } from '../../core/money.js';
+import { addDays, eachDay, maxDate, minDate, type PlainDate, startOfMonth, startOfNextMonth, startOfPreviousMonth, todayIn } from '../../core/period.js';
+import type { Reply, ReplyBlock } from '../../core/reply.js';
 import type { Command } from '../command.js';
 import { fillDays, type HandlerDeps, loadFreshness, resolveTeam, scopeFooter, teamSuffix } from '../report-context.js';
 
@@ -39,6 +39,7 @@ export async function handleForecast(deps: HandlerDeps, command: Extract<Command
   const currency = (await deps.store.currency()) ?? 'USD';
   const lastMonthTotal = sumAmounts(lastMonthRows.map((row) => row.amount));
   const versusLastMonth = percentChange(lastMonthTotal, forecast.mean);
+  const second = team === undefined ? await sourceOpinion(deps, metric, firstMissing, monthEnd, actual, currency) : undefined;
   const monthName = new Intl.DateTimeFormat('en', { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(new Date(`${monthStart}T00:00:00Z`));
   const requested = { start: monthStart, end: monthEnd, label: `${monthName} forecast`, previous: lastMonth };
   return {
@@ -57,11 +58,34 @@ export async function handleForecast(deps: HandlerDeps, command: Extract<Command
           },
         ],
       },
+      ...(second ? [second] : []),
       { type: 'text', text: `Method: ${forecast.method}` },
       {
         type: 'context',
         text: scopeFooter(deps, { requested, range: { start: monthStart, end: monthEnd }, partial: forecast.remainingDays > 0, metric, currency, freshness }),
       },
     ],
+  };
+}
+
+/**
+ * The source's own month-end figure (AWS Cost Explorer's forecast of the remaining days plus
+ * the same actual spend), when one was fetched for exactly the days still to come.
+ */
+async function sourceOpinion(
+  deps: HandlerDeps,
+  metric: CostMetric,
+  firstMissing: PlainDate,
+  monthEnd: PlainDate,
+  actual: Amount,
+  currency: string,
+): Promise<ReplyBlock | undefined> {
+  if (deps.settings.sourceKind !== 'aws') return undefined;
+  const stored = await deps.store.sourceForecast(metric, firstMissing);
+  if (!stored || stored.range.end !== monthEnd || stored.currency !== currency) return undefined;
+  const range = `${formatCents(toCents(actual + stored.low), currency)} – ${formatCents(toCents(actual + stored.high), currency)}`;
+  return {
+    type: 'fields',
+    fields: [{ label: 'AWS Cost Explorer forecast', value: `${formatCents(toCents(actual + stored.mean), currency)} (80% range ${range})` }],
   };
 }

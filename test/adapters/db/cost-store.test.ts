@@ -29,7 +29,7 @@ describe(`cost store on ${testDatabaseKind}`, () => {
   });
   afterAll(async () => test.dispose());
   beforeEach(async () => {
-    await test.database.db.execute(sql`truncate cost_facts, sync_state, api_requests, job_leases, account_names`);
+    await test.database.db.execute(sql`truncate cost_facts, sync_state, api_requests, job_leases, account_names, source_forecasts`);
   });
 
   it('applies the migrations: every table exists and a second migrate is a no-op', async () => {
@@ -38,7 +38,7 @@ describe(`cost store on ${testDatabaseKind}`, () => {
       test.database.db,
       sql`select table_name from information_schema.tables where table_schema = 'public' order by table_name`,
     );
-    expect(tables.map((row) => row.table_name)).toEqual(['account_names', 'api_requests', 'cost_facts', 'job_leases', 'sync_state']);
+    expect(tables.map((row) => row.table_name)).toEqual(['account_names', 'api_requests', 'cost_facts', 'job_leases', 'source_forecasts', 'sync_state']);
   });
 
   it('sums exactly to the tenth digit, with no float drift', async () => {
