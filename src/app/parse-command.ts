@@ -38,6 +38,17 @@ const DIMENSION_ALIASES: Readonly<Record<string, Dimension>> = {
   usage: 'usage-type',
 };
 
+/**
+ * One argument: a plain word, or a name in quotes so it may hold spaces ("Data Platform").
+ * Chat clients turn typed quotes into typographic ones, so any double quote (" “ ”) pairs
+ * with any other, and any single quote (' ‘ ’) likewise. A quote only opens at the start of
+ * a word and only closes at the end of one, so apostrophes (O'Brien, 'Bob's team') stay
+ * part of the name. A word that starts with a quote but matches neither quoted form is an
+ * unclosed quote.
+ */
+const ARGUMENT = /\s*(?:["“”]([^]*?)["“”](?=\s|$)|['‘’]([^]*?)['‘’](?=\s|$)|(\S+))/y;
+const QUOTE_MARKS = /^["“”'‘’]/;
+
 /** Removes what a channel may put before the command: "/finops", "finops", "@FinOps". */
 export function stripInvocation(line: string): string {
   return line.trim().replace(/^(\/finops|@?finops)\b[:,]?\s*/i, '').trim();
@@ -48,15 +59,14 @@ export function stripInvocation(line: string): string {
  * with the closest offered one.
  */
 export function parseCommand(line: string, offered: readonly CommandName[]): ParseResult {
-  const text = stripInvocation(line);
-  const tokens = text.split(/\s+/).filter(Boolean);
-  const word = (tokens[0] ?? 'help').toLowerCase();
-  const rest = tokens.slice(1);
+  // The subcommand is split off first: `ask` takes the rest as typed, quotes and all.
+  const [, first = '', rest = ''] = /^(\S*)\s*([^]*)$/.exec(stripInvocation(line)) ?? [];
+  const word = (first || 'help').toLowerCase();
   if (!offered.includes(word as CommandName)) {
     const suggestion = closestMatch(word, offered);
     return fail(
       suggestion
-        ? `I don't know \`${word}\`. Did you mean \`${[suggestion, ...rest].join(' ')}\`?`
+        ? `I don't know \`${word}\`. Did you mean \`${[suggestion, rest].filter(Boolean).join(' ')}\`?`
         : `I don't know \`${word}\`.`,
       `Try \`help\` to see what I can do: ${offered.map((name) => `\`${name}\``).join(', ')}.`,
     );
@@ -84,7 +94,36 @@ interface Options {
   words: string[];
 }
 
-function parseArguments(name: CommandName, args: string[], offered: readonly CommandName[]): Command {
+/**
+ * Splits the arguments of a line into words, honouring quotes (see {@link ARGUMENT}).
+ * Throws a {@link UsageError} for a quote that is never closed or holds nothing.
+ */
+function tokenize(text: string): string[] {
+  const tokens: string[] = [];
+  ARGUMENT.lastIndex = 0;
+  for (let match = ARGUMENT.exec(text); match; match = ARGUMENT.exec(text)) {
+    const [, double, single, word] = match;
+    if (word !== undefined && QUOTE_MARKS.test(word)) {
+      const unclosed = text.slice(match.index).trim();
+      throw new UsageError(
+        `The quote before \`${unclosed.slice(1)}\` is never closed; end the name with a closing quote.`,
+        'Put a name with spaces in quotes, for example `cost 7d for "Data Platform"`.',
+      );
+    }
+    const token = word ?? double ?? single ?? '';
+    if (token === '') throw new UsageError(`The quotes in \`${match[0].trim()}\` hold nothing; put the name between them.`);
+    tokens.push(token);
+  }
+  return tokens;
+}
+
+function parseArguments(name: CommandName, rest: string, offered: readonly CommandName[]): Command {
+  if (name === 'ask') {
+    const question = rest.trim();
+    if (!question) throw new UsageError('`ask` needs a question, for example `ask why did RDS go up last week?`');
+    return { name, question };
+  }
+  const args = tokenize(rest);
   switch (name) {
     case 'help': {
       const topic = args[0]?.toLowerCase();
@@ -134,11 +173,6 @@ function parseArguments(name: CommandName, args: string[], offered: readonly Com
       if (name !== 'digest' && cadence === undefined) throw new UsageError(`\`${name}\` needs \`daily\` or \`weekly\`.`);
       return { name, cadence: cadence ?? 'daily', team: options.team } as Command;
     }
-    case 'ask': {
-      const question = args.join(' ').trim();
-      if (!question) throw new UsageError('`ask` needs a question, for example `ask why did RDS go up last week?`');
-      return { name, question };
-    }
     case 'subscriptions':
     case 'status':
       if (args.length > 0) throw new UsageError(`\`${name}\` takes no arguments.`);
@@ -172,6 +206,7 @@ function parseBudget(args: string[]): Command {
 
 function parseOptions(args: string[], allowed: readonly ('period' | 'by' | 'for' | 'metric')[]): Options {
   const options: Options = { words: [] };
+  let metricWord: string | undefined;
   for (let i = 0; i < args.length; i++) {
     const token = args[i]!;
     const lower = token.toLowerCase();
@@ -185,7 +220,9 @@ function parseOptions(args: string[], allowed: readonly ('period' | 'by' | 'for'
       if (value === undefined) throw new UsageError('`for` needs a team name, for example `for payments`.');
       if (options.team !== undefined) throw new UsageError('Ask about one team at a time.');
       options.team = teamName(value);
-    } else if (lower in METRIC_WORDS && allowed.includes('metric')) {
+    } else if (Object.hasOwn(METRIC_WORDS, lower) && allowed.includes('metric')) {
+      if (metricWord !== undefined) throw new UsageError(twoMetrics(metricWord, token), metricHint());
+      metricWord = token;
       options.metric = METRIC_WORDS[lower];
     } else if (allowed.includes('period') && looksLikePeriod(token)) {
       if (options.period) throw new UsageError('Give one period at a time.', periodHint());
@@ -218,7 +255,7 @@ function parseDimension(token: string): Dimension {
     if (!/^[\w.:/=+@-]{1,128}$/.test(key)) throw new UsageError(`\`${token}\` is not a tag key.`, dimensionHint());
     return `tag:${key}`;
   }
-  const dimension = DIMENSION_ALIASES[lower];
+  const dimension = Object.hasOwn(DIMENSION_ALIASES, lower) ? DIMENSION_ALIASES[lower] : undefined;
   if (dimension) return dimension;
   const suggestion = closestMatch(lower, Object.keys(DIMENSION_ALIASES));
   throw new UsageError(
@@ -229,6 +266,20 @@ function parseDimension(token: string): Dimension {
 
 function teamName(token: string): string {
   return UNTAGGED_WORDS.has(token.toLowerCase()) ? '' : token;
+}
+
+/** Why a second metric word is refused: silently keeping one of them would answer a question not asked. */
+function twoMetrics(first: string, second: string): string {
+  return first.toLowerCase() === second.toLowerCase()
+    ? `Choose one cost metric; \`${second}\` is there twice.`
+    : `Choose one cost metric, not both \`${first}\` and \`${second}\`.`;
+}
+
+/** The metric words, one per metric (the first of its spellings). */
+function metricHint(): string {
+  const words = new Map<CostMetric, string>();
+  for (const [word, metric] of Object.entries(METRIC_WORDS)) if (!words.has(metric)) words.set(metric, word);
+  return `Metrics: ${[...words.values()].map((word) => `\`${word}\``).join(', ')}.`;
 }
 
 function periodHint(): string {

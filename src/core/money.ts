@@ -18,9 +18,19 @@ const CENT = UNIT / 100n;
 const DECIMAL = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
 
 /**
+ * Largest exponent accepted. Scaling costs time in the size of the exponent ("1e100000000"
+ * would build a hundred-million-digit bigint and block the event loop for seconds), and no
+ * cost is anywhere near 1e30 nor has a meaningful digit at 1e-30.
+ */
+const MAX_EXPONENT = 30;
+/** Most digits accepted: a double prints at most 17 significant digits, a cost far fewer. */
+const MAX_DIGITS = 40;
+
+/**
  * Parses a decimal string ("12.5", "-0.0000000001", "1.2E-5") into an exact amount.
  * Digits beyond the tenth fractional place are rounded half to even, so a value with more
- * precision than we keep still lands on the nearest representable amount.
+ * precision than we keep still lands on the nearest representable amount. Exponents beyond
+ * ±30 and strings of more than 40 digits are refused, so no input can make the arithmetic slow.
  */
 export function parseAmount(text: string): Amount {
   const match = DECIMAL.exec(text.trim());
@@ -29,6 +39,9 @@ export function parseAmount(text: string): Amount {
   }
   const [, sign, whole = '', fraction = '', exponentText] = match;
   const exponent = exponentText ? Number(exponentText) : 0;
+  if (!(Math.abs(exponent) <= MAX_EXPONENT) || whole.length + fraction.length > MAX_DIGITS) {
+    throw new RangeError(`amount out of range: ${JSON.stringify(text)}`);
+  }
   const digits = BigInt((whole + fraction) || '0');
   // value = digits × 10^(exponent − fraction.length); we want value × 10^SCALE.
   const shift = exponent - fraction.length + AMOUNT_SCALE;

@@ -50,6 +50,15 @@ export const PERIOD_FORMS = [
 /** Longest span a period may cover (Cost Explorer keeps about 14 months of daily data). */
 export const MAX_PERIOD_DAYS = 400;
 
+/**
+ * Years a period may name. No AWS bill predates 2000, and a year far outside that range
+ * only fails later (a date past 9999 has no YYYY-MM-DD form, the database refuses others):
+ * refusing it while parsing gives the user a sentence instead of "something went wrong".
+ */
+const FIRST_PERIOD_YEAR = 2000;
+/** Latest year a period may name (see {@link FIRST_PERIOD_YEAR}). */
+const LAST_PERIOD_YEAR = 2100;
+
 const DAY_MS = 86_400_000;
 const DATE_PATTERN = /^(\d{4})-(\d{2})-(\d{2})$/;
 const MONTH_PATTERN = /^(\d{4})-(\d{2})$/;
@@ -85,7 +94,7 @@ export function isPlainDate(text: string): boolean {
   const match = DATE_PATTERN.exec(text);
   if (!match) return false;
   const [, y, m, d] = match.map(Number) as [number, number, number, number];
-  const date = new Date(Date.UTC(y, m - 1, d));
+  const date = utcDate(y, m - 1, d);
   return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
 }
 
@@ -121,13 +130,13 @@ export function startOfMonth(date: PlainDate): PlainDate {
 /** First day of the month after the one containing `date`. */
 export function startOfNextMonth(date: PlainDate): PlainDate {
   const [y, m] = date.split('-').map(Number) as [number, number];
-  return formatDate(new Date(Date.UTC(y, m, 1)));
+  return formatDate(utcDate(y, m, 1));
 }
 
 /** First day of the month before the one containing `date`. */
 export function startOfPreviousMonth(date: PlainDate): PlainDate {
   const [y, m] = date.split('-').map(Number) as [number, number];
-  return formatDate(new Date(Date.UTC(y, m - 2, 1)));
+  return formatDate(utcDate(y, m - 2, 1));
 }
 
 /** ISO weekday of a date: 1 = Monday … 7 = Sunday. */
@@ -201,6 +210,7 @@ export function parsePeriod(token: string): PeriodSpec | { readonly error: strin
   if (month) {
     const monthNumber = Number(month[2]);
     if (monthNumber < 1 || monthNumber > 12) return { error: `\`${token}\` is not a month.` };
+    if (!isPeriodYear(text)) return yearError(token);
     return { kind: 'month', month: text };
   }
   const range = /^(\S+)\.\.(\S+)$/.exec(text);
@@ -208,6 +218,7 @@ export function parsePeriod(token: string): PeriodSpec | { readonly error: strin
     const [, first = '', last = ''] = range;
     for (const date of [first, last]) {
       if (!isPlainDate(date)) return { error: `\`${date}\` is not a calendar date (YYYY-MM-DD).` };
+      if (!isPeriodYear(date)) return yearError(date);
     }
     if (last < first) return { error: `\`${token}\` ends before it starts.` };
     if (daysBetween(first, last) + 1 > MAX_PERIOD_DAYS) {
@@ -215,8 +226,18 @@ export function parsePeriod(token: string): PeriodSpec | { readonly error: strin
     }
     return { kind: 'range', first, last };
   }
-  if (isPlainDate(text)) return { kind: 'range', first: text, last: text };
+  if (isPlainDate(text)) return isPeriodYear(text) ? { kind: 'range', first: text, last: text } : yearError(token);
   return { error: `\`${token}\` is not a period I know.` };
+}
+
+/** True when a "YYYY-MM" or "YYYY-MM-DD" text names a year a period may have. */
+function isPeriodYear(text: string): boolean {
+  const year = Number(text.slice(0, 4));
+  return year >= FIRST_PERIOD_YEAR && year <= LAST_PERIOD_YEAR;
+}
+
+function yearError(shown: string): { readonly error: string } {
+  return { error: `\`${shown}\` is out of range: use a year from ${FIRST_PERIOD_YEAR} to ${LAST_PERIOD_YEAR}.` };
 }
 
 /** True when a token looks like an attempt at a period (so it is not taken for a word). */
@@ -249,7 +270,17 @@ function withPreviousDays(range: DateRange, label: string): Period {
 function toEpochDay(date: PlainDate): number {
   const match = DATE_PATTERN.exec(date);
   if (!match) throw new RangeError(`not a date: ${date}`);
-  return Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])) / DAY_MS;
+  return utcDate(Number(match[1]), Number(match[2]) - 1, Number(match[3])).getTime() / DAY_MS;
+}
+
+/**
+ * Midnight UTC of a calendar day (month from 0; out-of-range months and days roll over).
+ * Unlike Date.UTC, which reads years 0–99 as 1900–1999, this takes every year as written.
+ */
+function utcDate(year: number, month: number, day: number): Date {
+  const date = new Date(0);
+  date.setUTCFullYear(year, month, day);
+  return date;
 }
 
 function fromEpochDay(day: number): PlainDate {

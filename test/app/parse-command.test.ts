@@ -149,6 +149,64 @@ describe('cost', () => {
     expect(parsed('cost for Payments-EU')).toEqual({ name: 'cost', team: 'Payments-EU' });
   });
 
+  it('takes a quoted team name, spaces included, without its quotes', () => {
+    const week = { kind: 'last-days', days: 7 };
+    expect(parsed('cost 7d for "Data Platform"')).toEqual({ name: 'cost', period: week, team: 'Data Platform' });
+    expect(parsed("cost 7d for 'payments'")).toEqual({ name: 'cost', period: week, team: 'payments' });
+    expect(parsed('cost for "payments" 7d by service')).toEqual({ name: 'cost', period: week, by: 'service', team: 'payments' });
+    expect(parsed('top 30d for "Data  Platform"')).toMatchObject({ team: 'Data  Platform' });
+    // An apostrophe inside a quoted name does not end it.
+    expect(parsed("cost for 'Bob's team' 7d")).toEqual({ name: 'cost', period: week, team: "Bob's team" });
+    expect(parsed('/finops forecast for "Data Platform"')).toEqual({ name: 'forecast', team: 'Data Platform' });
+    expect(parsed('budget set "Data Platform" 25k')).toEqual({ name: 'budget', action: 'set', team: 'Data Platform', amount: 25_000n * UNIT });
+  });
+
+  it('takes the typographic quotes that Slack and Teams put in', () => {
+    expect(parsed('cost 7d for \u201cData Platform\u201d')).toMatchObject({ team: 'Data Platform' }); // “…”
+    expect(parsed('cost 7d for \u2018Data Platform\u2019')).toMatchObject({ team: 'Data Platform' }); // ‘…’
+    expect(parsed('cost 7d for \u201dData Platform\u201d')).toMatchObject({ team: 'Data Platform' }); // ”…”
+    expect(parsed('cost 7d for \u2019payments\u2019')).toMatchObject({ team: 'payments' }); // ’…’
+    expect(parsed('cost 7d for \u201cData Platform"')).toMatchObject({ team: 'Data Platform' }); // mixed double quotes
+  });
+
+  it('treats a quote inside a word as part of it', () => {
+    expect(parsed("cost for O'Brien")).toMatchObject({ team: "O'Brien" });
+    expect(parsed('cost for team"x')).toMatchObject({ team: 'team"x' });
+  });
+
+  it('says so when a quote is never closed, or closes nothing', () => {
+    const open = failure('cost 7d for "Data Platform');
+    expect(open.message).toBe('The quote before `Data Platform` is never closed; end the name with a closing quote.');
+    expect(open.hint).toContain('for "Data Platform"');
+    expect(failure("cost for 'payments").message).toContain('never closed');
+    expect(failure('cost for \u201cData Platform').message).toContain('never closed');
+    expect(failure('cost for "Data Platform"x').message).toContain('never closed');
+    expect(failure('cost for "" 7d').message).toBe('The quotes in `""` hold nothing; put the name between them.');
+  });
+
+  it('does not take names of built-in object properties for metrics or dimensions', () => {
+    expect(failure('cost 7d constructor').message).toContain("I don't understand `constructor`");
+    expect(failure('cost 7d by constructor').message).toContain("I can't group by `constructor`");
+    expect(failure('cost by __proto__').message).toContain("I can't group by `__proto__`");
+  });
+
+  it('takes one metric', () => {
+    const two = failure('cost 7d amortized net');
+    expect(two.message).toBe('Choose one cost metric, not both `amortized` and `net`.');
+    expect(two.hint).toBe('Metrics: `unblended`, `amortized`, `net`.');
+    expect(failure('cost net 7d net').message).toBe('Choose one cost metric; `net` is there twice.');
+    expect(failure('forecast amortised unblended').message).toContain('Choose one cost metric');
+    expect(failure('tags 30d net amortized').message).toContain('Choose one cost metric');
+  });
+
+  it('names the accepted years when a period is in a year it cannot be', () => {
+    const result = failure('cost 9999-12');
+    expect(result.message).toBe('`9999-12` is out of range: use a year from 2000 to 2100.');
+    expect(result.hint).toContain('`YYYY-MM`');
+    expect(failure('cost 9999-12-31').message).toContain('out of range');
+    expect(failure('cost 0000-01-01..2026-01-01 by service').message).toContain('`0000-01-01` is out of range');
+  });
+
   it('lists the accepted period forms when a period is wrong', () => {
     const result = failure('cost 13x');
     expect(result.message).toContain('`13x`');
@@ -331,6 +389,15 @@ describe('ask', () => {
   it('keeps the question as typed', () => {
     expect(parsed('ask why did RDS go up last week?')).toEqual({ name: 'ask', question: 'why did RDS go up last week?' });
     expect(parsed('/finops ask cost 7d by service?')).toEqual({ name: 'ask', question: 'cost 7d by service?' });
+  });
+
+  it('keeps quotes and apostrophes in the question, closed or not', () => {
+    expect(parsed("ask why didn't RDS drop?")).toEqual({ name: 'ask', question: "why didn't RDS drop?" });
+    expect(parsed('ask what is "Data Platform" spending on?')).toEqual({ name: 'ask', question: 'what is "Data Platform" spending on?' });
+    expect(parsed("ask 'why' is EC2 up?")).toEqual({ name: 'ask', question: "'why' is EC2 up?" });
+    expect(parsed('ask what does \u201cnet\u201d mean?')).toEqual({ name: 'ask', question: 'what does \u201cnet\u201d mean?' });
+    expect(parsed('ask is "payments over budget?')).toEqual({ name: 'ask', question: 'is "payments over budget?' });
+    expect(parsed("ask it's 'odd")).toEqual({ name: 'ask', question: "it's 'odd" });
   });
 
   it('needs a question', () => {

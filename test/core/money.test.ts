@@ -82,6 +82,32 @@ describe('parseAmount', () => {
       expect(() => parseAmount(text)).toThrow(RangeError);
     },
   );
+
+  it('accepts exponents up to ±30 and up to 40 digits', () => {
+    expect(parseAmount('1e30')).toBe(10n ** 40n);
+    expect(parseAmount('-1E+30')).toBe(-(10n ** 40n));
+    expect(parseAmount('1e-30')).toBe(0n);
+    expect(parseAmount('5e-11')).toBe(0n); // a tie: rounds to the even 0
+    const forty = '1234567890'.repeat(4);
+    expect(parseAmount(forty)).toBe(BigInt(forty) * UNIT);
+    expect(parseAmount(`0.${'0'.repeat(38)}1`)).toBe(0n); // 40 digits, far below the precision
+  });
+
+  it.each([
+    '1e100000000',
+    '1e-100000000',
+    '-1E+31',
+    '1e-31',
+    `1e${'9'.repeat(400)}`,
+    '1'.repeat(41),
+    `0.${'0'.repeat(39)}1`,
+    `${'9'.repeat(20)}.${'9'.repeat(21)}`,
+    '9'.repeat(1_000_000),
+  ])('rejects %#, an amount too large or too long to be a cost, quickly and with a RangeError', (text) => {
+    const started = performance.now();
+    expect(() => parseAmount(text)).toThrow(new RangeError(`amount out of range: ${JSON.stringify(text)}`));
+    expect(performance.now() - started).toBeLessThan(200);
+  });
 });
 
 describe('sums and conversions', () => {

@@ -101,6 +101,17 @@ describe('isPlainDate', () => {
     expect(isPlainDate('2026-01-00')).toBe(false);
   });
 
+  it('is right for every four-digit year, including 0000-0099 (which Date.UTC would read as 19xx)', () => {
+    expect(isPlainDate('0001-01-01')).toBe(true);
+    expect(isPlainDate('0000-01-01')).toBe(true);
+    expect(isPlainDate('0099-12-31')).toBe(true);
+    expect(isPlainDate('9999-12-31')).toBe(true);
+    expect(isPlainDate('0000-02-29')).toBe(true); // year 0 is divisible by 400
+    expect(isPlainDate('0004-02-29')).toBe(true); // 1904 was a leap year too, but 0004 is not 1904…
+    expect(isPlainDate('0100-02-29')).toBe(false); // …and 0100, unlike 2000, is not a leap year
+    expect(isPlainDate('0001-02-29')).toBe(false);
+  });
+
   it('requires the YYYY-MM-DD shape', () => {
     for (const text of ['2026-2-3', '26-02-03', '2026/02/03', '2026-02-03T00:00', ' 2026-02-03', '', 'today']) {
       expect(isPlainDate(text)).toBe(false);
@@ -150,6 +161,21 @@ describe('date arithmetic', () => {
     expect(isoWeekday('2026-03-02')).toBe(1); // Monday
     expect(isoWeekday('2026-11-21')).toBe(6); // Saturday
     expect(isoWeekday('2028-02-29')).toBe(2); // Tuesday
+  });
+
+  it('does arithmetic on years 0000-0099 without moving them to 1900-1999', () => {
+    expect(addDays('0001-01-01', 1)).toBe('0001-01-02');
+    expect(addDays('0001-01-01', -1)).toBe('0000-12-31');
+    expect(addDays('0099-12-31', 1)).toBe('0100-01-01');
+    expect(addDays('0004-02-28', 1)).toBe('0004-02-29');
+    expect(daysBetween('0001-01-01', '0002-01-01')).toBe(365);
+    expect(daysBetween('0000-01-01', '0001-01-01')).toBe(366);
+    expect(daysBetween('0001-01-01', '2001-01-01')).toBe(730_485); // 2000 Gregorian years
+    expect(eachDay({ start: '0050-12-31', end: '0051-01-02' })).toEqual(['0050-12-31', '0051-01-01']);
+    expect(startOfNextMonth('0050-12-15')).toBe('0051-01-01');
+    expect(startOfPreviousMonth('0050-01-15')).toBe('0049-12-01');
+    expect(isoWeekday('0001-01-01')).toBe(1); // Monday, in the proleptic Gregorian calendar
+    expect(addDays('9999-12-30', 1)).toBe('9999-12-31');
   });
 
   it('picks the earlier and the later date', () => {
@@ -346,6 +372,43 @@ describe('parsePeriod', () => {
     expect(errorOf('2025-01-01..2026-02-05')).toMatch(/400 days/); // 401 days
     expect(errorOf('week')).toContain('`week`');
     expect(errorOf('2026-1')).toContain('`2026-1`');
+  });
+
+  it('accepts years 2000 to 2100', () => {
+    expect(parsePeriod('2000-01')).toEqual({ kind: 'month', month: '2000-01' });
+    expect(parsePeriod('2100-12')).toEqual({ kind: 'month', month: '2100-12' });
+    expect(parsePeriod('2000-01-01')).toEqual({ kind: 'range', first: '2000-01-01', last: '2000-01-01' });
+    expect(parsePeriod('2100-12-31')).toEqual({ kind: 'range', first: '2100-12-31', last: '2100-12-31' });
+    expect(parsePeriod('2100-12-01..2100-12-31')).toEqual({ kind: 'range', first: '2100-12-01', last: '2100-12-31' });
+  });
+
+  it('rejects any other year, in a sentence, instead of failing later', () => {
+    const outOfRange = (token: string, shown = token) =>
+      expect(errorOf(token)).toBe(`\`${shown}\` is out of range: use a year from 2000 to 2100.`);
+    outOfRange('9999-12');
+    outOfRange('0000-01');
+    outOfRange('1999-12');
+    outOfRange('2101-01');
+    outOfRange('9999-12-31');
+    outOfRange('0001-01-01');
+    outOfRange('1999-12-31');
+    outOfRange('2101-01-01');
+    outOfRange('9999-12-01..9999-12-31', '9999-12-01');
+    outOfRange('2100-12-31..2101-01-01', '2101-01-01');
+    outOfRange('0000-01-01..2026-01-01', '0000-01-01');
+    // A date that does not exist is still called that, whatever its year.
+    expect(errorOf('9999-02-30')).toContain('is not');
+    expect(errorOf('9999-02-30..9999-03-01')).toContain('not a calendar date');
+  });
+
+  it('resolves the extreme accepted periods to real dates', () => {
+    for (const token of ['2000-01', '2100-12', '2000-01-01', '2100-12-31', '2100-11-27..2100-12-31']) {
+      const spec = parsePeriod(token) as PeriodSpec;
+      const period = resolvePeriod(spec, '2026-11-21');
+      for (const date of [period.start, period.end, period.previous.start, period.previous.end]) {
+        expect(isPlainDate(date), `${token}: ${date}`).toBe(true);
+      }
+    }
   });
 
   it('every accepted form in PERIOD_FORMS that is literal parses', () => {

@@ -15,7 +15,9 @@ export function handleHelp(command: Extract<Command, { name: 'help' }>, offered:
     ];
     if (entry.usage.includes('PERIOD')) blocks.push({ type: 'context', text: `PERIOD: ${PERIOD_FORMS.map((form) => `\`${form}\``).join(', ')}` });
     if (entry.usage.includes('DIM')) blocks.push({ type: 'context', text: `DIM: ${DIMENSION_FORMS.map((form) => `\`${form}\``).join(', ')}` });
-    if (entry.usage.includes('TEAM')) blocks.push({ type: 'context', text: 'TEAM: a value of the team tag, or `untagged` for spend without it.' });
+    if (entry.usage.includes('TEAM')) {
+      blocks.push({ type: 'context', text: 'TEAM: a value of the team tag (in quotes if it has spaces: `for "Data Platform"`), or `untagged` for spend without it.' });
+    }
     if (['cost', 'top', 'forecast', 'tags'].includes(topic)) {
       blocks.push({ type: 'context', text: `Add ${Object.keys(METRIC_WORDS).filter((word) => !word.includes('-') && word !== 'amortised').map((word) => `\`${word}\``).join(', ')} to choose the cost metric.` });
     }
