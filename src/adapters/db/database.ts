@@ -3,7 +3,7 @@
  * (Aurora through RDS Proxy in production, optionally with IAM auth), otherwise an embedded
  * PGlite database on disk. Both get the same drizzle migrations.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
@@ -54,7 +54,7 @@ export function migrationsFolder(): string {
 }
 
 async function openPglite(dataDir: string | undefined): Promise<Database> {
-  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  const unlock = dataDir ? lockDataDir(dataDir) : () => undefined;
   // An embedded database for one process: a small buffer pool keeps the WASM heap (and so
   // the process's memory) small; the first open also runs initdb, which peaks higher once.
   const options = { postgresqlconf: 'shared_buffers = 16MB' };
@@ -69,8 +69,56 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
     ping: async (timeoutMs = 2_000) => pingWith(db, timeoutMs),
     close: async () => {
       if (!client.closed) await client.close();
+      unlock();
     },
   };
+}
+
+/**
+ * PGlite is a single-process database: a second process on the same folder would read
+ * half-written data. A lock file holding the owner's pid keeps it out, with a sentence;
+ * a lock left by a process that no longer runs is taken over.
+ */
+function lockDataDir(dataDir: string): () => void {
+  mkdirSync(dataDir, { recursive: true });
+  const lockFile = join(dataDir, 'finops-bot.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(lockFile, String(process.pid), { flag: 'wx' });
+      heldLocks.add(lockFile);
+      return () => {
+        heldLocks.delete(lockFile);
+        rmSync(lockFile, { force: true });
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const owner = Number(readFileSync(lockFile, 'utf8').trim());
+      // Our own pid counts only if this process really holds it: in a container the bot is
+      // always pid 1, so a lock left by a crash before a restart carries our pid too.
+      const held = owner === process.pid ? heldLocks.has(lockFile) : Number.isInteger(owner) && owner > 0 && isRunning(owner);
+      if (held) {
+        throw new FinOpsError(
+          'database_unavailable',
+          `Another finops-bot (process ${owner}) is using the embedded database in ${dataDir}. ` +
+            'Stop it first, or give this one its own FINOPS_DATA_DIR or a DATABASE_URL.',
+        );
+      }
+      rmSync(lockFile, { force: true });
+    }
+  }
+  throw new Error(`could not lock ${lockFile}`);
+}
+
+/** Lock files this process holds. */
+const heldLocks = new Set<string>();
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 async function openPostgres(target: Extract<DatabaseTarget, { kind: 'postgres' }>): Promise<Database> {
