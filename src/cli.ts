@@ -86,7 +86,8 @@ async function runServer(config: Config, logger: Logger): Promise<number> {
     process.once('SIGINT', () => shutdown('SIGINT'));
   });
   await stop();
-  return 0;
+  // Nothing should be left, but an orchestrator's SIGTERM must end the process whatever is.
+  process.exit(0);
 }
 
 process.on('unhandledRejection', (reason) => {

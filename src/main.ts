@@ -24,6 +24,8 @@ export interface FinOpsApp {
   readonly engine: CommandEngine;
   /** Syncs stale facets (or all recent days with `force`); never throws. */
   sync(options?: { force?: boolean }): Promise<SyncReport | undefined>;
+  /** Resolves when no sync is running, or after `timeoutMs`. */
+  idle(timeoutMs: number): Promise<void>;
   isStale(): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -66,24 +68,31 @@ export async function createFinOpsApp(config: Config, logger: Logger, overrides:
     logger,
   );
   const syncSettings: SyncSettings = { ...DEFAULT_SYNC_SETTINGS, facets: config.facets, teamTag: config.teamTag, forecastMetric: config.defaultMetric };
+  const runSync = async (options?: { force?: boolean }): Promise<SyncReport | undefined> => {
+    try {
+      const report = await syncCosts({ source, store, clock }, syncSettings, options);
+      if (report.ran) logger.info({ synced: report.synced, errors: report.errors.length }, 'cost sync finished');
+      for (const error of report.errors) logger.warn({ facet: error.facet, err: error.cause }, error.message);
+      return report;
+    } catch (error) {
+      logger.error({ err: error }, 'cost sync failed');
+      return undefined;
+    }
+  };
+  // One sync at a time in this process (the start-up sync and the schedule can meet); the
+  // lease in the database keeps other instances out.
+  let running: Promise<SyncReport | undefined> | undefined;
   return {
     config,
     database,
     store,
     source,
     engine,
-    sync: async (options) => {
-      try {
-        const report = await syncCosts({ source, store, clock }, syncSettings, options);
-        if (report.ran) logger.info({ synced: report.synced, errors: report.errors }, 'cost sync finished');
-        for (const error of report.errors) logger.warn({ facet: error.facet }, error.message);
-        return report;
-      } catch (error) {
-        logger.error({ err: error }, 'cost sync failed');
-        return undefined;
-      }
+    sync: (options) => (running ??= runSync(options).finally(() => (running = undefined))),
+    idle: async (timeoutMs) => {
+      if (running) await Promise.race([running, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
     },
-    isStale: () => isStale({ store, clock }, config.facets),
+    isStale: () => isStale({ store, clock }, syncSettings),
     close: () => database.close(),
   };
 }
@@ -107,17 +116,27 @@ export async function serve(config: Config, logger: Logger, io: { stdin: NodeJS.
   ];
   // First sync in the background: the server answers health checks meanwhile.
   void app.isStale().then((stale) => (stale ? app.sync() : undefined), (error: unknown) => logger.error({ err: error }, 'could not read sync state'));
+  const consoleStop = new AbortController();
+  let consoleDone: Promise<void> = Promise.resolve();
   if (!config.slack && !config.teams) {
     logger.info('no Slack or Teams credentials: the console is reading commands on stdin (the HTTP server keeps running when it ends)');
-    void runConsole(app.engine, io.stdin as never, io.stdout as never, { prompt: Boolean((io.stdin as { isTTY?: boolean }).isTTY) }).then(() =>
-      logger.info('console input ended; still serving HTTP'),
-    );
+    consoleDone = runConsole(app.engine, io.stdin as never, io.stdout as never, {
+      prompt: Boolean((io.stdin as { isTTY?: boolean }).isTTY),
+      signal: consoleStop.signal,
+    }).then(() => {
+      if (!consoleStop.signal.aborted) logger.info('console input ended; still serving HTTP');
+    });
   } else {
     logger.warn('Slack and Teams channels are not in this build yet; only the console and /healthz are served');
   }
   return async () => {
+    consoleStop.abort();
+    // An answer already under way is finished before the database closes.
+    await Promise.race([consoleDone, new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
     for (const task of tasks) await task.stop();
     await http.close();
+    // Let a running sync finish its window so its lease is released, but not for long.
+    await app.idle(10_000);
     await app.close();
   };
 }

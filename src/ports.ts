@@ -76,6 +76,10 @@ export interface SyncState {
   readonly facet: Facet;
   /** Exclusive end of the days that have been fetched (the data is through the day before). */
   readonly syncedUntil: PlainDate | undefined;
+  /** First day fetched: there is no history before it. */
+  readonly syncedFrom: PlainDate | undefined;
+  /** Failed attempts since the last success. */
+  readonly failures: number;
   readonly lastAttemptAt: Date | undefined;
   readonly lastSuccessAt: Date | undefined;
   readonly lastError: string | undefined;
@@ -104,15 +108,18 @@ export interface CostStore {
   sumByDay(facet: Facet, query: FactQuery): Promise<KeyedAmount[]>;
   /** Currency of the stored facts (Cost Explorer reports one currency per payer). */
   currency(): Promise<string | undefined>;
-  /** Known teams with spend in the range. */
-  listTeams(range: DateRange): Promise<string[]>;
+  /** Every team that has spend in the store (untagged included, as ''). */
+  listTeams(): Promise<string[]>;
   getSyncStates(): Promise<SyncState[]>;
-  recordSyncAttempt(facet: Facet, at: Date, outcome: { syncedUntil: PlainDate } | { error: string }): Promise<void>;
+  recordSyncAttempt(facet: Facet, at: Date, outcome: { syncedUntil: PlainDate; syncedFrom: PlainDate } | { error: string }): Promise<void>;
   /**
    * Runs `work` while holding the cluster-wide sync lock, or returns undefined at once when
-   * another instance holds it.
+   * another sync (on this instance or another) holds it. `work` calls `renew` between steps
+   * to keep the lock; it answers false when the lock was lost and the work must stop.
    */
-  withSyncLock<T>(work: () => Promise<T>): Promise<T | undefined>;
+  withSyncLock<T>(work: (renew: () => Promise<boolean>) => Promise<T>): Promise<T | undefined>;
+  /** First day AWS still marks as estimated among the recent facts of a facet, if any. */
+  estimatedFrom(facet: Facet, since: PlainDate): Promise<PlainDate | undefined>;
   /** Keeps the source's forecast of a range (one per metric and start day; a newer one replaces it). */
   saveSourceForecast(forecast: SourceForecast, fetchedAt: Date): Promise<void>;
   /** The source's forecast for the range starting on `start`, if one was fetched. */

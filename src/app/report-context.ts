@@ -9,6 +9,7 @@ import { type Amount, amountToNumber, formatCents, formatPercent, formatSignedCe
 import {
   addDays,
   type DateRange,
+  maxDate,
   eachDay,
   formatRange,
   minDate,
@@ -44,6 +45,10 @@ export interface HandlerDeps {
 export interface Freshness {
   /** Last complete day in the store, if any. */
   readonly dataThrough: PlainDate | undefined;
+  /** First day of the stored history: nothing before it was fetched. */
+  readonly dataFrom: PlainDate | undefined;
+  /** First recent day that AWS still marks as estimated (its figures may still rise). */
+  readonly estimatedFrom: PlainDate | undefined;
   readonly lastSyncAt: Date | undefined;
   readonly lastError: string | undefined;
 }
@@ -51,10 +56,10 @@ export interface Freshness {
 /** A period resolved against the data: what a report actually covers. */
 export interface ReportScope {
   readonly requested: Period;
-  /** The days covered: the requested period clipped to the data-through date. */
+  /** The days covered: the requested period clipped to the stored history. */
   readonly range: DateRange;
-  /** The previous period, clipped to the same number of days. */
-  readonly previous: DateRange;
+  /** The previous period, clipped to the same number of days; none when it would reach before the history. */
+  readonly previous: DateRange | undefined;
   readonly partial: boolean;
   readonly team: string | undefined;
   readonly metric: CostMetric;
@@ -68,9 +73,11 @@ export async function loadFreshness(store: CostStore, facetList: readonly Facet[
   const states = (await store.getSyncStates()).filter((state) => facets.includes(state.facet));
   const synced = states.map((state) => state.syncedUntil).filter((day): day is string => day !== undefined);
   const through = synced.length === facets.length && synced.length > 0 ? addDays(synced.sort()[0]!, -1) : undefined;
+  const from = states.map((state) => state.syncedFrom).filter((day): day is string => day !== undefined).sort().at(-1);
   const lastSync = states.map((state) => state.lastSuccessAt?.getTime() ?? 0).sort((a, b) => b - a)[0];
   const lastError = states.find((state) => state.lastError)?.lastError;
-  return { dataThrough: through, lastSyncAt: lastSync ? new Date(lastSync) : undefined, lastError };
+  const estimatedFrom = through ? await store.estimatedFrom(TOTAL_FACET, addDays(through, -14)) : undefined;
+  return { dataThrough: through, dataFrom: from, estimatedFrom, lastSyncAt: lastSync ? new Date(lastSync) : undefined, lastError };
 }
 
 /**
@@ -100,14 +107,21 @@ export async function resolveScope(
       `There is no cost data for ${requested.label} (${formatRange(requested)}) yet: AWS data is through ${freshness.dataThrough}.`,
     );
   }
-  const days = rangeLength({ start: requested.start, end });
+  const historyStart = freshness.dataFrom ?? requested.start;
+  const start = maxDate(requested.start, historyStart);
+  if (end <= start) {
+    throw new FinOpsError('no_data', `I have no cost data for ${requested.label} (${formatRange(requested)}): the history I keep starts ${historyStart}.`);
+  }
+  const days = rangeLength({ start, end });
   const previousEnd = minDate(requested.previous.end, addDays(requested.previous.start, days));
-  const team = request.team === undefined ? undefined : await resolveTeam(deps, request.team, { start: addDays(end, -400), end });
+  // A comparison with days that were never fetched would show growth that did not happen.
+  const previous = start === requested.start && requested.previous.start >= historyStart ? { start: requested.previous.start, end: previousEnd } : undefined;
+  const team = request.team === undefined ? undefined : await resolveTeam(deps, request.team);
   return {
     requested,
-    range: { start: requested.start, end },
-    previous: { start: requested.previous.start, end: previousEnd },
-    partial: end < requested.end,
+    range: { start, end },
+    previous,
+    partial: start > requested.start || end < requested.end,
     team,
     metric: request.metric ?? deps.settings.defaultMetric,
     currency: (await deps.store.currency()) ?? 'USD',
@@ -116,9 +130,9 @@ export async function resolveScope(
 }
 
 /** Matches a typed team name to a known team, ignoring case; suggests the closest otherwise. */
-export async function resolveTeam(deps: HandlerDeps, typed: string, range: DateRange): Promise<string> {
+export async function resolveTeam(deps: HandlerDeps, typed: string): Promise<string> {
   if (typed === '') return '';
-  const teams = (await deps.store.listTeams(range)).filter((team) => team !== '');
+  const teams = (await deps.store.listTeams()).filter((team) => team !== '');
   const exact = teams.find((team) => team.toLowerCase() === typed.toLowerCase());
   if (exact !== undefined) return exact;
   const suggestion = closestMatch(typed, teams);
@@ -189,7 +203,12 @@ export function teamSuffix(team: string | undefined): string {
 /** The footer every answer carries: period, metric, currency and freshness. */
 export function scopeFooter(deps: HandlerDeps, scope: Pick<ReportScope, 'range' | 'requested' | 'partial' | 'metric' | 'currency' | 'freshness'>): string {
   const period = `${scope.requested.label} (${formatRange(scope.range)}${scope.partial ? ', partial' : ''})`;
-  return `${period} · ${metricLabel(scope.metric)} in ${scope.currency} · ${freshnessText(deps, scope.freshness)}`;
+  const { estimatedFrom, dataFrom } = scope.freshness;
+  const notes = [
+    scope.range.start > scope.requested.start && dataFrom ? `history starts ${dataFrom}` : undefined,
+    estimatedFrom && estimatedFrom < scope.range.end ? `AWS still estimates days from ${estimatedFrom}` : undefined,
+  ].filter(Boolean);
+  return `${period} · ${metricLabel(scope.metric)} in ${scope.currency} · ${freshnessText(deps, scope.freshness)}${notes.map((note) => ` · ${note}`).join('')}`;
 }
 
 /** "data through 2026-11-21, synced 06:00 UTC · source: AWS Cost Explorer" */
@@ -214,8 +233,20 @@ export function formatInstant(instant: Date, timeZone: string): string {
   return text;
 }
 
-/** The headline of a comparison: the total, the previous period's, and the change between them. */
-export function comparisonFields(totalCents: bigint, previousCents: bigint, previous: DateRange, currency: string): ReplyBlock {
+/**
+ * The headline of a comparison: the total, the previous period's, and the change between
+ * them; or, when there is no previous period in the history, just the total and why.
+ */
+export function comparisonFields(totalCents: bigint, previousCents: bigint, previous: DateRange | undefined, currency: string): ReplyBlock {
+  if (!previous) {
+    return {
+      type: 'fields',
+      fields: [
+        { label: 'Total', value: formatCents(totalCents, currency) },
+        { label: 'Change', value: 'no comparison: the previous period is older than the history I keep' },
+      ],
+    };
+  }
   const percent = percentChange(previousCents, totalCents);
   return {
     type: 'fields',

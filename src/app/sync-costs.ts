@@ -5,14 +5,15 @@
  *
  * One sync sends one request per facet (plus pages), each grouped by the team tag and one
  * other dimension, one request for the names of the accounts, and one for the source's
- * forecast of the rest of the month. The first sync backfills `backfillDays`; later ones re-fetch the
- * last `revisionDays` days, because AWS revises recent days for about 48 hours. A sync runs
- * only when the data is missing a complete day, at most once per `retryAfterMs` after a
- * failure, and only on the one instance that holds the sync lease.
+ * forecast of the rest of the month. The first sync backfills `backfillDays`; later ones
+ * re-fetch the last `revisionDays` days, because AWS revises recent days for about 48 hours,
+ * and in the first week of a month the whole previous month, for its month-close items. A
+ * sync runs only when a day is missing that is ready to fetch, backs off longer after each
+ * failure, and runs only on the one instance that holds the sync lease.
  */
 import { type CostFact, type CostMetric, type Facet, COST_METRICS, TOTAL_FACET } from '../core/cost-model.js';
 import { isFinOpsError } from '../core/errors.js';
-import { addDays, maxDate, minDate, startOfNextMonth, todayIn, type PlainDate } from '../core/period.js';
+import { addDays, maxDate, minDate, startOfNextMonth, startOfPreviousMonth, todayIn, type PlainDate } from '../core/period.js';
 import type { Clock, CostGrouping, CostSource, CostStore, SyncState } from '../ports.js';
 
 /** How syncs behave. */
@@ -25,8 +26,20 @@ export interface SyncSettings {
   readonly backfillDays: number;
   /** Most recent days re-fetched on every sync (AWS revises them). */
   readonly revisionDays: number;
-  /** Wait this long after a failed attempt before trying again. */
+  /**
+   * During the first days of a month the whole previous month is re-fetched too: month-close
+   * items (tax, support, credits, refunds) land on its days after it ends.
+   */
+  readonly monthCloseDays: number;
+  /**
+   * Hour (UTC) after which yesterday is fetched. Cost Explorer fills a day in over the
+   * following hours, so fetching it right after midnight would show it far too low all day.
+   */
+  readonly readyAfterHourUtc: number;
+  /** First wait after a failed attempt; it doubles with each further failure. */
   readonly retryAfterMs: number;
+  /** Longest wait between attempts while failures continue. */
+  readonly maxRetryAfterMs: number;
   /**
    * Longest range fetched and stored at once. A backfill goes oldest first in windows of
    * this size, each in its own transaction, so memory stays flat and an interrupted
@@ -37,12 +50,18 @@ export interface SyncSettings {
   readonly forecastMetric?: CostMetric | undefined;
 }
 
-/** Sensible defaults: 400 days of history, 3 days re-fetched, an hour between failed tries. */
+/**
+ * Sensible defaults: 400 days of history, 3 days re-fetched (the previous month too in the
+ * first week), yesterday fetched from 06:00 UTC, failures retried after 1, 2, 4, 8 hours.
+ */
 export const DEFAULT_SYNC_SETTINGS: Omit<SyncSettings, 'facets' | 'teamTag'> = {
   backfillDays: 400,
   revisionDays: 3,
+  monthCloseDays: 7,
+  readyAfterHourUtc: 6,
   retryAfterMs: 60 * 60_000,
-  windowDays: 31,
+  maxRetryAfterMs: 8 * 60 * 60_000,
+  windowDays: 40,
 };
 
 /** What a sync did. */
@@ -51,7 +70,8 @@ export interface SyncReport {
   /** Why nothing ran, when it did not. */
   readonly skipped?: 'fresh' | 'locked' | 'backing-off';
   readonly synced: { facet: Facet; start: PlainDate; end: PlainDate; facts: number }[];
-  readonly errors: { facet: Facet; message: string }[];
+  /** Failures as sentences; `cause` is the original error, for the logs only. */
+  readonly errors: { facet: Facet; message: string; cause?: unknown }[];
 }
 
 /** Everything a sync needs from the outside. */
@@ -62,26 +82,36 @@ export interface SyncDeps {
 }
 
 /**
- * Syncs every facet that is missing complete days. Cost Explorer days are UTC days, so
- * "complete" means before today in UTC.
+ * Syncs every facet that is missing a complete day. Cost Explorer days are UTC days; a day
+ * is fetched once it is over and `readyAfterHourUtc` has passed.
  */
 export async function syncCosts(deps: SyncDeps, settings: SyncSettings, options: { force?: boolean } = {}): Promise<SyncReport> {
-  const needed = await facetsNeedingSync(deps, settings, options.force ?? false);
+  const force = options.force ?? false;
+  const needed = await facetsNeedingSync(deps, settings, force);
   if (needed.kind !== 'sync') return { ran: false, skipped: needed.kind, synced: [], errors: [] };
-  const result = await deps.store.withSyncLock(async () => {
+  const result = await deps.store.withSyncLock(async (renew) => {
     // Another instance may have synced while we waited: look again under the lock.
-    const again = await facetsNeedingSync(deps, settings, options.force ?? false);
+    const again = await facetsNeedingSync(deps, settings, force);
     if (again.kind !== 'sync') return { ran: false, skipped: again.kind, synced: [], errors: [] } satisfies SyncReport;
-    return runSync(deps, settings, again.states);
+    return runSync(deps, settings, again, renew);
   });
   return result ?? { ran: false, skipped: 'locked', synced: [], errors: [] };
 }
 
-/** True when some facet lacks a complete day (what `serve` checks at start). */
-export async function isStale(deps: Pick<SyncDeps, 'store' | 'clock'>, facets: readonly Facet[]): Promise<boolean> {
-  const today = todayIn('UTC', deps.clock.now());
+/** True when some facet lacks a day that is ready to fetch (what `serve` and `chat` check at start). */
+export async function isStale(deps: Pick<SyncDeps, 'store' | 'clock'>, settings: Pick<SyncSettings, 'facets' | 'readyAfterHourUtc'>): Promise<boolean> {
+  const target = syncTarget(deps.clock.now(), settings.readyAfterHourUtc);
   const states = new Map((await deps.store.getSyncStates()).map((state) => [state.facet, state]));
-  return facets.some((facet) => (states.get(facet)?.syncedUntil ?? '0000-01-01') < today);
+  return settings.facets.some((facet) => (states.get(facet)?.syncedUntil ?? '0000-01-01') < target);
+}
+
+/**
+ * The exclusive end of the days that should be in the store now: today (UTC) once
+ * yesterday is ready, otherwise yesterday.
+ */
+export function syncTarget(now: Date, readyAfterHourUtc: number): PlainDate {
+  const today = todayIn('UTC', now);
+  return now.getUTCHours() >= readyAfterHourUtc ? today : addDays(today, -1);
 }
 
 /** Cost Explorer grouping for a facet. */
@@ -100,50 +130,61 @@ export function groupingFor(facet: Facet): CostGrouping {
   }
 }
 
-async function facetsNeedingSync(
-  deps: SyncDeps,
-  settings: SyncSettings,
-  force: boolean,
-): Promise<{ kind: 'sync'; states: Map<Facet, SyncState> } | { kind: 'fresh' | 'backing-off' }> {
+type SyncPlan = { kind: 'sync'; facets: Facet[]; states: Map<Facet, SyncState>; target: PlainDate } | { kind: 'fresh' | 'backing-off' };
+
+async function facetsNeedingSync(deps: SyncDeps, settings: SyncSettings, force: boolean): Promise<SyncPlan> {
   const now = deps.clock.now();
-  const today = todayIn('UTC', now);
+  const target = syncTarget(now, settings.readyAfterHourUtc);
   const states = new Map((await deps.store.getSyncStates()).map((state) => [state.facet, state]));
-  const stale = settings.facets.filter((facet) => force || (states.get(facet)?.syncedUntil ?? '0000-01-01') < today);
+  const stale = settings.facets.filter((facet) => force || (states.get(facet)?.syncedUntil ?? '0000-01-01') < target);
   if (stale.length === 0) return { kind: 'fresh' };
-  // A failure (throttling, permissions) is about the source, not one facet: back off as a whole.
-  const lastFailure = Math.max(0, ...[...states.values()].filter((state) => state.lastError).map((state) => state.lastAttemptAt?.getTime() ?? 0));
-  if (!force && now.getTime() - lastFailure < settings.retryAfterMs) return { kind: 'backing-off' };
-  return { kind: 'sync', states };
+  // A failure (throttling, permissions) is about the source, not one facet: back off as a
+  // whole, longer after each consecutive failure, so a persistent fault costs few requests.
+  const failing = [...states.values()].filter((state) => state.lastError && state.lastAttemptAt);
+  if (!force && failing.length > 0) {
+    const lastFailure = Math.max(...failing.map((state) => state.lastAttemptAt!.getTime()));
+    const failures = Math.max(...failing.map((state) => state.failures));
+    const wait = Math.min(settings.maxRetryAfterMs, settings.retryAfterMs * 2 ** Math.max(0, failures - 1));
+    if (now.getTime() - lastFailure < wait) return { kind: 'backing-off' };
+  }
+  return { kind: 'sync', facets: stale, states, target };
 }
 
-async function runSync(deps: SyncDeps, settings: SyncSettings, states: Map<Facet, SyncState>): Promise<SyncReport> {
-  const today = todayIn('UTC', deps.clock.now());
-  const earliest = addDays(today, -settings.backfillDays);
+async function runSync(deps: SyncDeps, settings: SyncSettings, plan: Extract<SyncPlan, { kind: 'sync' }>, renew: () => Promise<boolean>): Promise<SyncReport> {
+  const { target } = plan;
+  const earliest = addDays(target, -settings.backfillDays);
+  // In the first days of a month, the previous month's close is still being posted.
+  const closing = Number(target.slice(8, 10)) <= settings.monthCloseDays + 1 ? startOfPreviousMonth(target) : target;
   const synced: SyncReport['synced'] = [];
   const errors: SyncReport['errors'] = [];
   // The total facet first: if the source is throttling, the most used figures are the freshest.
-  const ordered = [...settings.facets].sort((a, b) => Number(b === TOTAL_FACET) - Number(a === TOTAL_FACET));
+  const ordered = [...plan.facets].sort((a, b) => Number(b === TOTAL_FACET) - Number(a === TOTAL_FACET));
   for (const facet of ordered) {
-    const syncedUntil = states.get(facet)?.syncedUntil;
-    const start = syncedUntil ? maxDate(earliest, minDate(addDays(syncedUntil, -settings.revisionDays), today)) : earliest;
-    if (start >= today) continue;
+    const state = plan.states.get(facet);
+    const start = state?.syncedUntil ? maxDate(earliest, minDate(addDays(state.syncedUntil, -settings.revisionDays), closing)) : earliest;
+    if (start >= target) continue;
     try {
       let facts = 0;
-      for (let windowStart = start; windowStart < today; windowStart = addDays(windowStart, settings.windowDays)) {
-        const range = { start: windowStart, end: minDate(addDays(windowStart, settings.windowDays), today) };
+      let syncedFrom = state?.syncedFrom;
+      for (let windowStart = start; windowStart < target; windowStart = addDays(windowStart, settings.windowDays)) {
+        // Keep the lease alive between windows; if another instance has taken over, stop.
+        if (!(await renew())) return { ran: true, synced, errors };
+        const range = { start: windowStart, end: minDate(addDays(windowStart, settings.windowDays), target) };
         const rows = await deps.source.getDailyCosts({
           range,
           groupBy: [{ type: 'TAG', key: settings.teamTag }, groupingFor(facet)],
         });
         const windowFacts = mergeRows(facet, rows);
         await deps.store.replaceFacts(facet, range, windowFacts);
-        await deps.store.recordSyncAttempt(facet, deps.clock.now(), { syncedUntil: range.end });
+        syncedFrom = syncedFrom && syncedFrom <= range.start ? syncedFrom : range.start;
+        await deps.store.recordSyncAttempt(facet, deps.clock.now(), { syncedUntil: range.end, syncedFrom });
         facts += windowFacts.length;
       }
-      synced.push({ facet, start, end: today, facts });
+      synced.push({ facet, start, end: target, facts });
     } catch (error) {
-      const message = isFinOpsError(error) ? error.message : `Sync of ${facet} failed: ${error instanceof Error ? error.message : String(error)}`;
-      errors.push({ facet, message });
+      // Coded errors carry a sentence; anything else is described briefly and logged whole.
+      const message = isFinOpsError(error) ? error.message : `The sync of ${facet} failed on our side (${errorName(error)}); the details are in the logs.`;
+      errors.push({ facet, message, cause: error });
       await deps.store.recordSyncAttempt(facet, deps.clock.now(), { error: message }).catch(() => undefined);
       // Throttling or missing permissions will fail every other facet too: stop spending requests.
       if (isFinOpsError(error, 'cost_source_throttled') || isFinOpsError(error, 'cost_source_denied')) break;
@@ -155,18 +196,26 @@ async function runSync(deps: SyncDeps, settings: SyncSettings, states: Map<Facet
     try {
       await deps.store.saveAccountNames(await deps.source.getAccountNames({ start: accounts.start, end: accounts.end }));
     } catch (error) {
-      errors.push({ facet: 'account', message: `Account names were not refreshed: ${isFinOpsError(error) ? error.message : String(error)}` });
+      errors.push({ facet: 'account', message: `Account names were not refreshed: ${describe(error)}`, cause: error });
     }
   }
-  if (settings.forecastMetric && errors.length === 0) {
-    const range = { start: today, end: startOfNextMonth(today) };
+  if (settings.forecastMetric && errors.length === 0 && synced.some((entry) => entry.facet === TOTAL_FACET)) {
+    const range = { start: target, end: startOfNextMonth(target) };
     try {
       await deps.store.saveSourceForecast(await deps.source.getForecast(range, settings.forecastMetric), deps.clock.now());
     } catch (error) {
-      errors.push({ facet: TOTAL_FACET, message: `The source's forecast was not refreshed: ${isFinOpsError(error) ? error.message : String(error)}` });
+      errors.push({ facet: TOTAL_FACET, message: `The source's forecast was not refreshed: ${describe(error)}`, cause: error });
     }
   }
   return { ran: true, synced, errors };
+}
+
+function describe(error: unknown): string {
+  return isFinOpsError(error) ? error.message : `an unexpected ${errorName(error)}; the details are in the logs.`;
+}
+
+function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : typeof error;
 }
 
 /** Turns source rows into facts, merging any repeated (day, team, value) exactly. */

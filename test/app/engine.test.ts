@@ -144,6 +144,34 @@ describe(`command engine on ${testDatabaseKind}`, () => {
     });
   });
 
+  describe('at the edge of the stored history (200 days, from 2026-05-06)', () => {
+    it('clips a longer period to the history, says so, and shows no comparison rather than false growth', async () => {
+      const reply = await engine.handle('cost 300d by team', console);
+      expect(footerText(reply)).toContain('last 300 days (2026-05-06 – 2026-11-21, partial)');
+      expect(footerText(reply)).toContain('history starts 2026-05-06');
+      expect(field(reply, 'Change')).toMatch(/^no comparison/);
+      expect(table(reply).rows.every((row) => row[3] === '')).toBe(true);
+      expect(expectLinesReconcile(reply)).toBe(await sourceTotalCents(demo, { start: '2026-05-06', end: '2026-11-22' }));
+    });
+
+    it('refuses to rank movers against days it never fetched', async () => {
+      const reply = await engine.handle('top 150d', console);
+      expect(reply.kind).toBe('error');
+      expect(renderText(reply)).toMatch(/older than the history I keep \(from 2026-05-06\)\. Try a shorter period/);
+    });
+
+    it('says when a period lies entirely before the history', async () => {
+      expect(renderText(await engine.handle('cost 2024-01', console))).toMatch(/no cost data for January 2024 .*history I keep starts 2026-05-06/);
+    });
+
+    it('on the 1st, with data still at the 21st, the forecast says nothing is spent yet and compares with no partial month', async () => {
+      const late = engineFor(new PgCostStore(test.database.db), new FixedClock(new Date('2026-12-01T12:00:00Z')));
+      const reply = await late.handle('forecast', console);
+      expect(field(reply, 'Spent so far')).toBe('nothing yet: data is through 2026-11-21');
+      expect(field(reply, 'Last month (2026-11, through 2026-11-21)')).not.toMatch(/forecast [+-]/);
+    });
+  });
+
   it('top: ranks what moved, and the headline change is current minus previous', async () => {
     const reply = await engine.handle('top 7d', console);
     const current = await sourceTotalCents(demo, { start: '2026-11-15', end: '2026-11-22' });

@@ -51,12 +51,12 @@ describe(`cost sync on ${testDatabaseKind}`, () => {
     store.sumBy(facet, 'team', { range: { start, end }, metric: 'UnblendedCost' }).then((rows) => rows.reduce((sum, row) => sum + row.amount, 0n));
 
   it('backfills every facet through yesterday (UTC) and each facet holds the same exact daily total as the source', async () => {
-    expect(await isStale({ store, clock }, TEST_FACETS)).toBe(true);
+    expect(await isStale({ store, clock }, testSyncSettings())).toBe(true);
     const report = await syncCosts({ source: demo, store, clock }, testSyncSettings(30));
     expect(report.errors).toEqual([]);
     expect(report.synced.map((entry) => entry.facet).sort()).toEqual([...TEST_FACETS].sort());
     expect(report.synced.every((entry) => entry.start === '2026-10-23' && entry.end === '2026-11-22')).toBe(true);
-    expect(await isStale({ store, clock }, TEST_FACETS)).toBe(false);
+    expect(await isStale({ store, clock }, testSyncSettings())).toBe(false);
     const expected = await sourceTotal(demo, { start: '2026-10-23', end: '2026-11-22' });
     for (const facet of ['service', 'usage-type'] as const) expect(await total('2026-10-23', '2026-11-22', facet)).toBe(expected);
     // Nothing for today: the day is not complete.
@@ -108,7 +108,7 @@ describe(`cost sync on ${testDatabaseKind}`, () => {
       expect(centsIn(/AWS Cost Explorer forecast\s+(.*)/.exec(forecast)![1]!)).toBe(toCents(awsForecast.mean) + spent);
       for (let i = 0; i < 20; i++) await syncCosts({ source, store, clock }, testSyncSettings(30));
       expect(fake.requests.GetCostAndUsage).toBe(backfill);
-      clock.set('2026-11-23T00:20:00Z');
+      clock.set('2026-11-23T06:20:00Z');
       await syncCosts({ source, store, clock }, testSyncSettings(30));
       // A daily sync re-fetches four days: one page per facet, then names and the forecast again.
       expect(fake.requests.GetCostAndUsage - backfill).toBe(TEST_FACETS.length);
@@ -189,6 +189,94 @@ describe(`cost sync on ${testDatabaseKind}`, () => {
     expect(resumed.errors).toEqual([]);
     expect(resumed.synced.find((entry) => entry.facet === 'service')!.start).toBe(addDays('2026-11-22', -90 + 62 - 3));
     expect(await total(addDays('2026-11-22', -90), '2026-11-22')).toBe(await sourceTotal(demo, { start: addDays('2026-11-22', -90), end: '2026-11-22' }));
+  });
+
+  it("waits until 06:00 UTC to fetch yesterday, which AWS is still filling in just after midnight", async () => {
+    await syncCosts({ source: demo, store, clock }, testSyncSettings(30));
+    clock.set('2026-11-23T03:00:00Z');
+    expect(await isStale({ store, clock }, testSyncSettings())).toBe(false);
+    expect((await syncCosts({ source: demo, store, clock }, testSyncSettings(30))).skipped).toBe('fresh');
+    clock.set('2026-11-23T06:05:00Z');
+    const report = await syncCosts({ source: demo, store, clock }, testSyncSettings(30));
+    expect(report.synced[0]).toMatchObject({ start: '2026-11-19', end: '2026-11-23' });
+  });
+
+  it('in the first week of a month re-fetches the whole previous month, for its month-close items', async () => {
+    clock.set('2026-12-02T06:30:00Z');
+    await syncCosts({ source: demo, store, clock }, testSyncSettings(60));
+    clock.set('2026-12-03T06:30:00Z');
+    const early = await syncCosts({ source: demo, store, clock }, testSyncSettings(60));
+    expect(early.synced.map((entry) => entry.start)).toEqual(TEST_FACETS.map(() => '2026-11-01'));
+    clock.set('2026-12-10T06:30:00Z');
+    await syncCosts({ source: demo, store, clock }, testSyncSettings(60));
+    clock.set('2026-12-11T06:30:00Z');
+    const later = await syncCosts({ source: demo, store, clock }, testSyncSettings(60));
+    expect(later.synced.map((entry) => entry.start)).toEqual(TEST_FACETS.map(() => '2026-12-07'));
+  });
+
+  it('retries only the facet that failed, waiting longer after each failure, with a short error and no SQL', async () => {
+    let usageTypeCalls = 0;
+    let otherCalls = 0;
+    const broken: CostSource = {
+      kind: 'demo',
+      getDailyCosts: async (request) => {
+        if (request.groupBy[1].key === 'USAGE_TYPE') {
+          usageTypeCalls++;
+          throw new Error(`Failed query: insert into "cost_facts" ${'($1, $2, $3) '.repeat(2_000)}`);
+        }
+        otherCalls++;
+        return demo.getDailyCosts(request);
+      },
+      getForecast: (range, metric) => demo.getForecast(range, metric),
+      getAccountNames: (range) => demo.getAccountNames(range),
+    };
+    const first = await syncCosts({ source: broken, store, clock }, testSyncSettings(30));
+    expect(first.errors.map((error) => error.facet)).toEqual(['usage-type']);
+    const message = (await store.getSyncStates()).find((state) => state.facet === 'usage-type')!.lastError!;
+    expect(message).toBe('The sync of usage-type failed on our side (Error); the details are in the logs.');
+    expect(first.errors[0]!.cause).toBeInstanceOf(Error);
+    const fetchedOthers = otherCalls;
+    // Retries after 1 hour, then 2, then 4: and only usage types are asked for again.
+    const attempts: [string, boolean][] = [
+      ['2026-11-22T07:00:00Z', false],
+      ['2026-11-22T07:31:00Z', true],
+      ['2026-11-22T09:00:00Z', false],
+      ['2026-11-22T09:32:00Z', true],
+      ['2026-11-22T13:00:00Z', false],
+      ['2026-11-22T13:33:00Z', true],
+    ];
+    for (const [at, runs] of attempts) {
+      clock.set(at);
+      const before = usageTypeCalls;
+      const report = await syncCosts({ source: broken, store, clock }, testSyncSettings(30));
+      expect(report.ran, at).toBe(runs);
+      expect(usageTypeCalls - before, at).toBe(runs ? 1 : 0);
+    }
+    expect(otherCalls).toBe(fetchedOthers);
+  });
+
+  it('runs one sync at a time even within one process', async () => {
+    const { fake, source } = await startFakeAws(store, clock);
+    try {
+      const reports = await Promise.all([1, 2, 3].map(() => syncCosts({ source, store, clock }, testSyncSettings(30))));
+      expect(reports.filter((report) => report.ran)).toHaveLength(1);
+      expect(reports.filter((report) => report.skipped === 'locked')).toHaveLength(2);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('answers say which recent days AWS still marks as estimated', async () => {
+    const estimating: CostSource = {
+      kind: 'demo',
+      getDailyCosts: async (request) => (await demo.getDailyCosts(request)).map((row) => ({ ...row, estimated: row.date >= '2026-11-20' })),
+      getForecast: (range, metric) => demo.getForecast(range, metric),
+      getAccountNames: (range) => demo.getAccountNames(range),
+    };
+    await syncCosts({ source: estimating, store, clock }, testSyncSettings(30));
+    const engine = engineFor(store, clock);
+    expect(renderText(await engine.handle('cost 7d', { channel: 'console' }))).toContain('AWS still estimates days from 2026-11-20');
+    expect(renderText(await engine.handle('cost 2026-10', { channel: 'console' }))).not.toContain('estimates');
   });
 
   it('keeps exactly the configured backfill window on the first sync', async () => {

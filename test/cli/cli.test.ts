@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DemoCostSource } from '../../src/adapters/demo/demo-cost-source.js';
+import { syncTarget } from '../../src/app/sync-costs.js';
 import { addDays, todayIn } from '../../src/core/period.js';
 import { startFakeCostExplorer } from '../support/fake-cost-explorer.js';
 import { openTestDatabase, testDatabaseKind, type TestDatabase } from '../support/test-database.js';
@@ -93,8 +94,10 @@ describe.skipIf(!existsSync(CLI))(`finops-bot CLI (${testDatabaseKind})`, () => 
     expect(tableLinesSum(byService)).toBe(totalOf(byService));
     expect(tableLinesSum(byTeam)).toBe(totalOf(byTeam));
     expect(totalOf(byService)).toBe(totalOf(byTeam));
+    // The data runs through the day before the sync target (yesterday from 06:00 UTC).
     const today = todayIn('UTC', new Date());
-    expect(totalOf(byService)).toBe(await sourceTotalCents(new DemoCostSource(), { start: addDays(today, -30), end: today }));
+    const through = syncTarget(new Date(), 6);
+    expect(totalOf(byService)).toBe(await sourceTotalCents(new DemoCostSource(), { start: addDays(today, -30), end: through }));
     expect(top).toMatch(/^Top movers, last 7 days/);
     expect(forecast).toMatch(/80% range/);
     expect(tags).toMatch(/Without `Team`/);
@@ -154,7 +157,7 @@ describe.skipIf(!existsSync(CLI))(`finops-bot CLI (${testDatabaseKind})`, () => 
       expect(first.code, first.stderr).toBe(0);
       const [byService, byTeam, status] = answers(first.stdout) as [string, string, string];
       const today = todayIn('UTC', new Date());
-      const truth = await sourceTotalCents(new DemoCostSource(), { start: addDays(today, -30), end: today });
+      const truth = await sourceTotalCents(new DemoCostSource(), { start: addDays(today, -30), end: syncTarget(new Date(), 6) });
       expect(totalOf(byService)).toBe(truth);
       expect(totalOf(byTeam)).toBe(truth);
       expect(byService).toContain('source: AWS Cost Explorer');

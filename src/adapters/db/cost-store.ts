@@ -5,17 +5,19 @@
  */
 import { randomUUID } from 'node:crypto';
 import { and, count, eq, gt, gte, lt, sql, sum, type SQL } from 'drizzle-orm';
-import type { CostFact, CostMetric, Facet, KeyedAmount } from '../../core/cost-model.js';
+import { type CostFact, type CostMetric, type Facet, type KeyedAmount, TOTAL_FACET } from '../../core/cost-model.js';
 import { amountToDecimalString, parseAmount } from '../../core/money.js';
 import type { DateRange, PlainDate } from '../../core/period.js';
 import type { ApiRequestLedger, ApiRequestRecord, CostStore, FactQuery, SourceForecast, SyncState } from '../../ports.js';
-import { databaseUnavailable, isConnectionError, type Db } from './database.js';
+import { databaseUnavailable, isConnectionError, selectRows, type Db } from './database.js';
 import { acquireLease, releaseLease } from './job-lease.js';
 import { accountNames, apiRequests, costFacts, sourceForecasts, syncState } from './schema.js';
 
 const INSERT_BATCH = 5_000;
 const SYNC_LEASE = 'cost-sync';
 const SYNC_LEASE_MS = 15 * 60_000;
+/** Longest sync error kept (it is shown in answers' footers). */
+const MAX_ERROR_LENGTH = 300;
 
 const METRIC_COLUMN = {
   UnblendedCost: costFacts.unblendedCost,
@@ -72,12 +74,19 @@ export class PgCostStore implements CostStore, ApiRequestLedger {
     return rows[0]?.currency;
   }
 
-  async listTeams(range: DateRange): Promise<string[]> {
+  async listTeams(): Promise<string[]> {
+    // A loose index scan: one index probe per team instead of reading every fact.
     const rows = await guard(() =>
-      this.db
-        .selectDistinct({ team: costFacts.team })
-        .from(costFacts)
-        .where(and(eq(costFacts.facet, 'service'), gte(costFacts.usageDate, range.start), lt(costFacts.usageDate, range.end))),
+      selectRows<{ team: string }>(
+        this.db,
+        sql`with recursive teams(team) as (
+              select min(team) from cost_facts where facet = ${TOTAL_FACET}
+              union all
+              select (select min(team) from cost_facts where facet = ${TOTAL_FACET} and team > teams.team)
+              from teams where teams.team is not null
+            )
+            select team from teams where team is not null`,
+      ),
     );
     return rows.map((row) => row.team).sort();
   }
@@ -87,29 +96,49 @@ export class PgCostStore implements CostStore, ApiRequestLedger {
     return rows.map((row) => ({
       facet: row.facet as Facet,
       syncedUntil: row.syncedUntil ?? undefined,
+      syncedFrom: row.syncedFrom ?? undefined,
+      failures: row.failures,
       lastAttemptAt: row.lastAttemptAt ?? undefined,
       lastSuccessAt: row.lastSuccessAt ?? undefined,
       lastError: row.lastError ?? undefined,
     }));
   }
 
-  async recordSyncAttempt(facet: Facet, at: Date, outcome: { syncedUntil: PlainDate } | { error: string }): Promise<void> {
-    const values =
-      'error' in outcome
-        ? { facet, lastAttemptAt: at, lastError: outcome.error }
-        : { facet, lastAttemptAt: at, lastSuccessAt: at, lastError: null, syncedUntil: outcome.syncedUntil };
-    const { facet: _key, ...update } = values;
-    await guard(() => this.db.insert(syncState).values(values).onConflictDoUpdate({ target: syncState.facet, set: update }));
+  async recordSyncAttempt(facet: Facet, at: Date, outcome: { syncedUntil: PlainDate; syncedFrom: PlainDate } | { error: string }): Promise<void> {
+    if ('error' in outcome) {
+      const lastError = outcome.error.length > MAX_ERROR_LENGTH ? `${outcome.error.slice(0, MAX_ERROR_LENGTH - 1)}…` : outcome.error;
+      await guard(() =>
+        this.db
+          .insert(syncState)
+          .values({ facet, lastAttemptAt: at, lastError, failures: 1 })
+          .onConflictDoUpdate({ target: syncState.facet, set: { lastAttemptAt: at, lastError, failures: sql`${syncState.failures} + 1` } }),
+      );
+      return;
+    }
+    const update = { lastAttemptAt: at, lastSuccessAt: at, lastError: null, failures: 0, syncedUntil: outcome.syncedUntil, syncedFrom: outcome.syncedFrom };
+    await guard(() => this.db.insert(syncState).values({ facet, ...update }).onConflictDoUpdate({ target: syncState.facet, set: update }));
   }
 
-  async withSyncLock<T>(work: () => Promise<T>): Promise<T | undefined> {
-    const acquired = await guard(() => acquireLease(this.db, SYNC_LEASE, this.instanceId, SYNC_LEASE_MS));
+  async withSyncLock<T>(work: (renew: () => Promise<boolean>) => Promise<T>): Promise<T | undefined> {
+    // A holder per call: a second sync in this same process must not share the lease.
+    const holder = `${this.instanceId}/${randomUUID()}`;
+    const acquired = await guard(() => acquireLease(this.db, SYNC_LEASE, holder, SYNC_LEASE_MS));
     if (!acquired) return undefined;
     try {
-      return await work();
+      return await work(() => acquireLease(this.db, SYNC_LEASE, holder, SYNC_LEASE_MS).catch(() => false));
     } finally {
-      await releaseLease(this.db, SYNC_LEASE, this.instanceId).catch(() => undefined);
+      await releaseLease(this.db, SYNC_LEASE, holder).catch(() => undefined);
     }
+  }
+
+  async estimatedFrom(facet: Facet, since: PlainDate): Promise<PlainDate | undefined> {
+    const rows = await guard(() =>
+      this.db
+        .select({ day: sql<string | null>`to_char(min(${costFacts.usageDate}), 'YYYY-MM-DD')` })
+        .from(costFacts)
+        .where(and(eq(costFacts.facet, facet), gte(costFacts.usageDate, since), eq(costFacts.estimated, true))),
+    );
+    return rows[0]?.day ?? undefined;
   }
 
   async record(entry: ApiRequestRecord): Promise<void> {

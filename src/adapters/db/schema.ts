@@ -36,6 +36,8 @@ export const costFacts = pgTable(
 export const syncState = pgTable('sync_state', {
   facet: text('facet').primaryKey(),
   syncedUntil: date('synced_until', { mode: 'string' }),
+  syncedFrom: date('synced_from', { mode: 'string' }),
+  failures: integer('failures').notNull().default(0),
   lastAttemptAt: timestamp('last_attempt_at', { withTimezone: true }),
   lastSuccessAt: timestamp('last_success_at', { withTimezone: true }),
   lastError: text('last_error'),

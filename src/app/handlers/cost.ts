@@ -33,7 +33,7 @@ export async function handleCost(deps: HandlerDeps, command: Extract<Command, { 
   const query = { metric: scope.metric, team: scope.team };
   const [current, previous, daily, label] = await Promise.all([
     deps.store.sumBy(facet, by, { ...query, range: scope.range }),
-    deps.store.sumBy(facet, by, { ...query, range: scope.previous }),
+    scope.previous ? deps.store.sumBy(facet, by, { ...query, range: scope.previous }) : [],
     deps.store.sumByDay(TOTAL_FACET, { ...query, range: scope.range }),
     by === 'value' ? labellerFor(deps, facet) : labelOf,
   ]);
@@ -57,13 +57,13 @@ export async function handleCost(deps: HandlerDeps, command: Extract<Command, { 
         line.isOthers ? `Others (${line.members})` : label(line.key),
         formatCents(line.cents, currency),
         formatPercent(percentShare(line.amount, breakdown.total), false),
-        line.changePercent === undefined ? 'new' : formatPercent(line.changePercent),
+        !scope.previous ? '' : line.changePercent === undefined ? 'new' : formatPercent(line.changePercent),
       ]),
       footer: [
         'Total',
         formatCents(breakdown.totalCents, currency),
         '100.0%',
-        breakdown.changePercent === undefined ? '' : formatPercent(breakdown.changePercent),
+        !scope.previous || breakdown.changePercent === undefined ? '' : formatPercent(breakdown.changePercent),
       ],
     });
   } else {

@@ -20,7 +20,7 @@ export async function handleForecast(deps: HandlerDeps, command: Extract<Command
   const monthEnd = startOfNextMonth(today);
   const firstMissing = addDays(freshness.dataThrough, 1);
   const metric = command.metric ?? deps.settings.defaultMetric;
-  const team = command.team === undefined ? undefined : await resolveTeam(deps, command.team, { start: addDays(firstMissing, -400), end: firstMissing });
+  const team = command.team === undefined ? undefined : await resolveTeam(deps, command.team);
   const query = { metric, team };
   const actualRange = { start: monthStart, end: maxDate(monthStart, minDate(firstMissing, monthEnd)) };
   const historyRange = { start: addDays(firstMissing, -SPREAD_DAYS), end: firstMissing };
@@ -38,7 +38,14 @@ export async function handleForecast(deps: HandlerDeps, command: Extract<Command
   const forecast = forecastRemaining(actual, fillDays(historyRange, historyRows), remaining);
   const currency = (await deps.store.currency()) ?? 'USD';
   const lastMonthTotal = sumAmounts(lastMonthRows.map((row) => row.amount));
-  const versusLastMonth = percentChange(lastMonthTotal, forecast.mean);
+  // Compare with last month only when all of it is in the store.
+  const lastMonthComplete = firstMissing >= monthStart && (freshness.dataFrom ?? lastMonth.start) <= lastMonth.start;
+  const versusLastMonth = lastMonthComplete ? percentChange(lastMonthTotal, forecast.mean) : undefined;
+  const lastMonthNote = lastMonthComplete
+    ? ''
+    : firstMissing < monthStart
+      ? `, through ${freshness.dataThrough}`
+      : `, history from ${freshness.dataFrom}`;
   const second = team === undefined ? await sourceOpinion(deps, metric, firstMissing, monthEnd, actual, currency) : undefined;
   const monthName = new Intl.DateTimeFormat('en', { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(new Date(`${monthStart}T00:00:00Z`));
   const requested = { start: monthStart, end: monthEnd, label: `${monthName} forecast`, previous: lastMonth };
@@ -51,9 +58,11 @@ export async function handleForecast(deps: HandlerDeps, command: Extract<Command
         fields: [
           { label: 'Forecast', value: formatCents(toCents(forecast.mean), currency) },
           { label: '80% range', value: `${formatCents(toCents(forecast.low), currency)} – ${formatCents(toCents(forecast.high), currency)}` },
-          { label: `Spent ${actualRange.start} – ${addDays(actualRange.end, -1)}`, value: formatCents(toCents(actual), currency) },
+          actualRange.end > actualRange.start
+            ? { label: `Spent ${actualRange.start} – ${addDays(actualRange.end, -1)}`, value: formatCents(toCents(actual), currency) }
+            : { label: 'Spent so far', value: `nothing yet: data is through ${freshness.dataThrough}` },
           {
-            label: `Last month (${lastMonth.start.slice(0, 7)})`,
+            label: `Last month (${lastMonth.start.slice(0, 7)}${lastMonthNote})`,
             value: `${formatCents(toCents(lastMonthTotal), currency)}${versusLastMonth === undefined ? '' : ` · forecast ${formatPercent(versusLastMonth)}`}`,
           },
         ],

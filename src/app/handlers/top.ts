@@ -6,6 +6,7 @@
 import { type Mover, rankMovers } from '../../core/breakdown.js';
 import { type Facet, TOTAL_FACET } from '../../core/cost-model.js';
 import { formatCents, formatPercent, formatSignedCents, sumAmounts, toCents } from '../../core/money.js';
+import { FinOpsError } from '../../core/errors.js';
 import type { Reply, ReplyBlock } from '../../core/reply.js';
 import type { Command } from '../command.js';
 import { comparisonFields, type HandlerDeps, labelOf, type ReportScope, resolveScope, scopeFooter, teamSuffix } from '../report-context.js';
@@ -30,13 +31,20 @@ export async function handleTop(deps: HandlerDeps, command: Extract<Command, { n
     { period: command.period ?? { kind: 'last-days', days: 7 }, team: command.team, metric: command.metric },
     [...new Set([TOTAL_FACET, ...views.map((view) => view.facet)])],
   );
+  const previousRange = scope.previous;
+  if (!previousRange) {
+    throw new FinOpsError(
+      'no_data',
+      `I can't say what moved over ${scope.requested.label}: the period before it is older than the history I keep (from ${scope.freshness.dataFrom}). Try a shorter period.`,
+    );
+  }
   const blocks: ReplyBlock[] = [];
   let totals: { current: bigint; previous: bigint } | undefined;
   for (const view of views) {
     const query = { metric: scope.metric, team: scope.team };
     const [current, previous] = await Promise.all([
       deps.store.sumBy(view.facet, view.by, { ...query, range: scope.range }),
-      deps.store.sumBy(view.facet, view.by, { ...query, range: scope.previous }),
+      deps.store.sumBy(view.facet, view.by, { ...query, range: previousRange }),
     ]);
     totals ??= { current: sumAmounts(current.map((item) => item.amount)), previous: sumAmounts(previous.map((item) => item.amount)) };
     const movers = rankMovers(current, previous);
