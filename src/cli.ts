@@ -76,8 +76,8 @@ async function chat(config: Config, logger: Logger): Promise<number> {
 }
 
 async function runServer(config: Config, logger: Logger): Promise<number> {
-  const stop = await serve(config, logger, { stdin: process.stdin, stdout: process.stdout });
-  await new Promise<void>((resolve) => {
+  // Listen for signals before anything starts: an orchestrator may stop us mid-start.
+  const stopRequested = new Promise<void>((resolve) => {
     const shutdown = (signal: string) => {
       logger.info({ signal }, 'shutting down');
       resolve();
@@ -85,6 +85,8 @@ async function runServer(config: Config, logger: Logger): Promise<number> {
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGINT', () => shutdown('SIGINT'));
   });
+  const stop = await serve(config, logger, { stdin: process.stdin, stdout: process.stdout });
+  await stopRequested;
   await stop();
   // Nothing should be left, but an orchestrator's SIGTERM must end the process whatever is.
   process.exit(0);

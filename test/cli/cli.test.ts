@@ -141,6 +141,33 @@ describe.skipIf(!existsSync(CLI))(`finops-bot CLI (${testDatabaseKind})`, () => 
     }
   });
 
+  it('serve stops on SIGTERM even while its console input stays open', async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [CLI, 'serve'], { env: baseEnv({ ...state.env, PORT: String(port), LOG_LEVEL: 'info' }), stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    try {
+      await waitFor(() => stdout.includes('"listening"'), 30_000);
+      const exit = exited(child);
+      child.kill('SIGTERM');
+      expect(await exit).toBe(0);
+      expect(stdout).toContain('shutting down');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('chat ends quietly when its reader hangs up early (as with `| head -1`)', async () => {
+    const child = spawn(process.execPath, [CLI, 'chat'], { env: baseEnv(state.env), stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout.once('data', () => child.stdout.destroy());
+    const exit = exited(child);
+    child.stdin.end('cost 7d\n'.repeat(200));
+    expect(await exit).toBe(0);
+    expect(stderr).not.toMatch(/EPIPE|Unhandled|\n\s+at /);
+  });
+
   it('with FINOPS_COST_SOURCE=aws, figures equal the Cost Explorer endpoint to the cent and asking again sends no request', async () => {
     const awsState = await freshState();
     const fake = await startFakeCostExplorer({ source: new DemoCostSource(), pageSize: 20_000 });
