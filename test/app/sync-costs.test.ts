@@ -8,7 +8,7 @@ import { toCents } from '../../src/core/money.js';
 import { FinOpsError } from '../../src/core/errors.js';
 import { addDays } from '../../src/core/period.js';
 import type { CostSource, DailyCostRequest } from '../../src/ports.js';
-import { openTestDatabase, testDatabaseKind, type TestDatabase } from '../support/test-database.js';
+import { emptyAllTables, openTestDatabase, testDatabaseKind, type TestDatabase } from '../support/test-database.js';
 import { renderText } from '../../src/render/text.js';
 import { centsIn, engineFor, FixedClock, sourceTotal, startFakeAws, TEST_FACETS, testSyncSettings } from '../support/world.js';
 
@@ -43,7 +43,7 @@ describe(`cost sync on ${testDatabaseKind}`, () => {
   });
   afterAll(async () => test.dispose());
   beforeEach(async () => {
-    await test.database.db.execute(sql`truncate cost_facts, sync_state, api_requests, job_leases, account_names, source_forecasts`);
+    await emptyAllTables(test.database);
     clock.set('2026-11-22T06:30:00Z');
   });
 

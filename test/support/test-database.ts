@@ -3,8 +3,9 @@
  * named by DATABASE_URL when it is set (CI), an in-memory PGlite otherwise.
  */
 import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
 import pg from 'pg';
-import { openDatabase, type Database } from '../../src/adapters/db/database.js';
+import { openDatabase, selectRows, type Database } from '../../src/adapters/db/database.js';
 
 /** A test database and the function that removes it. */
 export interface TestDatabase {
@@ -48,4 +49,13 @@ async function withAdmin<T>(url: string, work: (client: pg.Client) => Promise<T>
   } finally {
     await client.end();
   }
+}
+
+/** Empties every table the migrations created, so each test starts from nothing. */
+export async function emptyAllTables(database: Database): Promise<void> {
+  const tables = await selectRows<{ name: string }>(
+    database.db,
+    sql`select quote_ident(table_name) as name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE'`,
+  );
+  await database.db.execute(sql.raw(`truncate ${tables.map((table) => table.name).join(', ')}`));
 }

@@ -4,7 +4,7 @@ import { PgCostStore } from '../../../src/adapters/db/cost-store.js';
 import { selectRows } from '../../../src/adapters/db/database.js';
 import type { CostFact } from '../../../src/core/cost-model.js';
 import { parseAmount, sumAmounts } from '../../../src/core/money.js';
-import { openTestDatabase, testDatabaseKind, type TestDatabase } from '../../support/test-database.js';
+import { emptyAllTables, openTestDatabase, testDatabaseKind, type TestDatabase } from '../../support/test-database.js';
 
 function fact(date: string, team: string, value: string, unblended: string): CostFact {
   const amount = parseAmount(unblended);
@@ -29,7 +29,7 @@ describe(`cost store on ${testDatabaseKind}`, () => {
   });
   afterAll(async () => test.dispose());
   beforeEach(async () => {
-    await test.database.db.execute(sql`truncate cost_facts, sync_state, api_requests, job_leases, account_names, source_forecasts`);
+    await emptyAllTables(test.database);
   });
 
   it('applies the migrations: every table exists and a second migrate is a no-op', async () => {
