@@ -14,6 +14,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { DemoCostSource } from '../../src/adapters/demo/demo-cost-source.js';
 import { PgCostStore } from '../../src/adapters/db/cost-store.js';
@@ -55,6 +56,14 @@ async function main(): Promise<void> {
     }
   } else {
     console.log('\nPostgreSQL: skipped (set DATABASE_URL to measure it too)');
+  }
+  if (process.env.DATABASE_URL) {
+    const { url, drop } = await scratchDatabase(process.env.DATABASE_URL);
+    try {
+      await benchLargeOrganisation(url);
+    } finally {
+      await drop();
+    }
   }
   await benchMemory('PGlite (embedded)', {});
   if (process.env.DATABASE_URL) {
@@ -125,6 +134,61 @@ async function measureChat(env: NodeJS.ProcessEnv): Promise<{ peakMb: string; an
   clearInterval(sampler);
   if (code !== 0) throw new Error(`finops-bot chat exited with ${code}`);
   return { peakMb: (peakKb / 1024).toFixed(0), answers, seconds: seconds(performance.now() - started) };
+}
+
+/**
+ * Query latency for a large payer: 50 teams × 150 services × 400 days (3 million facts in
+ * the service facet), written straight into PostgreSQL, the production database.
+ */
+async function benchLargeOrganisation(url: string): Promise<void> {
+  const teams = 50;
+  const services = 150;
+  const days = 400;
+  console.log(`\n== PostgreSQL, large organisation (${teams} teams × ${services} services × ${days} days)`);
+  const database = await openDatabase({ kind: 'postgres', url });
+  try {
+    await database.migrate();
+    const clock = new FixedClock(new Date('2026-11-22T12:00:00Z'));
+    const started = performance.now();
+    // In 40-day chunks: each statement stays well inside the pool's statement timeout.
+    for (let offset = days; offset > 0; offset -= 40) {
+      await database.db.execute(sql`
+        insert into cost_facts (facet, usage_date, team, value, currency, unblended_cost, amortized_cost, net_unblended_cost)
+        select 'service', day::date, 'team-' || t, 'Service ' || s, 'USD', amount, amount * 0.95, amount * 0.97
+        from generate_series(date '2026-11-22' - ${offset}::int, date '2026-11-22' - ${Math.max(1, offset - 39)}::int, interval '1 day') as day,
+             generate_series(1, ${teams}) as t,
+             generate_series(1, ${services}) as s,
+             lateral (select round((random() * 40)::numeric, 10) as amount) as a`);
+    }
+    for (const grouping of ['value', 'team']) {
+      await database.db.execute(sql`
+        insert into cost_rollups (facet, grouping, usage_date, key, currency, unblended_cost, amortized_cost, net_unblended_cost)
+        select facet, ${grouping}, usage_date, ${sql.raw(grouping)}, min(currency), sum(unblended_cost), sum(amortized_cost), sum(net_unblended_cost)
+        from cost_facts group by facet, usage_date, ${sql.raw(grouping)}`);
+    }
+    await database.db.execute(sql`analyze cost_facts`);
+    await database.db.execute(sql`analyze cost_rollups`);
+    for (const facet of testSyncSettings().facets) {
+      await database.db.execute(sql`
+        insert into sync_state (facet, synced_until, synced_from, last_success_at, last_attempt_at)
+        values (${facet}, '2026-11-22', ${`2026-11-22`}::date - ${days}::int, now(), now())`);
+    }
+    console.log(`loaded ${(teams * services * days).toLocaleString('en')} facts in ${seconds(performance.now() - started)} s`);
+    const engine = engineFor(new PgCostStore(database.db), clock, 'aws');
+    for (const command of ['cost 30d by service', 'cost 30d by team', 'cost 90d by service for team-7', 'top 30d', 'forecast']) {
+      for (let i = 0; i < 5; i++) await engine.handle(command, { channel: 'console' });
+      const timings: number[] = [];
+      for (let i = 0; i < 50; i++) {
+        const begun = performance.now();
+        const reply = await engine.handle(command, { channel: 'console' });
+        timings.push(performance.now() - begun);
+        if (reply.kind !== 'answer') throw new Error(`unexpected reply: ${renderText(reply)}`);
+      }
+      console.log(`${command.padEnd(32)} ${percentiles(timings)}`);
+    }
+  } finally {
+    await database.close();
+  }
 }
 
 async function benchTarget(name: string, target: Parameters<typeof openDatabase>[0]): Promise<void> {
@@ -206,10 +270,6 @@ function percentiles(values: number[]): string {
 
 function seconds(ms: number): string {
   return (ms / 1000).toFixed(1);
-}
-
-function mb(bytes: number): string {
-  return (bytes / 1024 / 1024).toFixed(0);
 }
 
 main().catch((error: unknown) => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildBreakdown, rankMovers } from '../../src/core/breakdown.js';
 import type { KeyedAmount } from '../../src/core/cost-model.js';
-import { parseAmount, sumAmounts, toCents } from '../../src/core/money.js';
+import { parseAmount, sumAmounts } from '../../src/core/money.js';
 
 const item = (key: string, amount: string): KeyedAmount => ({ key, amount: parseAmount(amount) });
 

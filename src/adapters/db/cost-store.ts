@@ -4,26 +4,20 @@
  * amounts, so nothing passes through a float.
  */
 import { randomUUID } from 'node:crypto';
-import { and, count, eq, gt, gte, lt, sql, sum, type SQL } from 'drizzle-orm';
+import { and, count, eq, gt, gte, sql, sum } from 'drizzle-orm';
 import { type CostFact, type CostMetric, type Facet, type KeyedAmount, TOTAL_FACET } from '../../core/cost-model.js';
 import { amountToDecimalString, parseAmount } from '../../core/money.js';
 import type { DateRange, PlainDate } from '../../core/period.js';
 import type { ApiRequestLedger, ApiRequestRecord, CostStore, FactQuery, SourceForecast, SyncState } from '../../ports.js';
+import { replaceFactRange, sumFacts, sumFactsByDay } from './cost-facts.js';
 import { databaseUnavailable, isConnectionError, selectRows, type Db } from './database.js';
 import { acquireLease, releaseLease } from './job-lease.js';
 import { accountNames, apiRequests, costFacts, sourceForecasts, syncState } from './schema.js';
 
-const INSERT_BATCH = 5_000;
 const SYNC_LEASE = 'cost-sync';
 const SYNC_LEASE_MS = 15 * 60_000;
 /** Longest sync error kept (it is shown in answers' footers). */
 const MAX_ERROR_LENGTH = 300;
-
-const METRIC_COLUMN = {
-  UnblendedCost: costFacts.unblendedCost,
-  AmortizedCost: costFacts.amortizedCost,
-  NetUnblendedCost: costFacts.netUnblendedCost,
-} as const;
 
 /** Cost facts and sync state in PostgreSQL (or PGlite). */
 export class PgCostStore implements CostStore, ApiRequestLedger {
@@ -32,41 +26,15 @@ export class PgCostStore implements CostStore, ApiRequestLedger {
   constructor(private readonly db: Db) {}
 
   async replaceFacts(facet: Facet, range: DateRange, facts: readonly CostFact[]): Promise<void> {
-    await guard(() =>
-      this.db.transaction(async (tx) => {
-        await tx
-          .delete(costFacts)
-          .where(and(eq(costFacts.facet, facet), gte(costFacts.usageDate, range.start), lt(costFacts.usageDate, range.end)));
-        for (let i = 0; i < facts.length; i += INSERT_BATCH) {
-          await tx.execute(insertFactsStatement(facet, facts.slice(i, i + INSERT_BATCH)));
-        }
-      }),
-    );
+    await guard(() => replaceFactRange(this.db, facet, range, facts));
   }
 
   async sumBy(facet: Facet, by: 'value' | 'team', query: FactQuery): Promise<KeyedAmount[]> {
-    const key = by === 'team' ? costFacts.team : costFacts.value;
-    const rows = await guard(() =>
-      this.db
-        .select({ key, amount: sum(METRIC_COLUMN[query.metric]) })
-        .from(costFacts)
-        .where(factFilter(facet, query))
-        .groupBy(key),
-    );
-    return rows.map((row) => ({ key: row.key, amount: parseAmount(row.amount ?? '0') }));
+    return guard(() => sumFacts(this.db, facet, by, query));
   }
 
   async sumByDay(facet: Facet, query: FactQuery): Promise<KeyedAmount[]> {
-    const day = sql<string>`to_char(${costFacts.usageDate}, 'YYYY-MM-DD')`;
-    const rows = await guard(() =>
-      this.db
-        .select({ key: day, amount: sum(METRIC_COLUMN[query.metric]) })
-        .from(costFacts)
-        .where(factFilter(facet, query))
-        .groupBy(costFacts.usageDate)
-        .orderBy(costFacts.usageDate),
-    );
-    return rows.map((row) => ({ key: row.key, amount: parseAmount(row.amount ?? '0') }));
+    return guard(() => sumFactsByDay(this.db, facet, query));
   }
 
   async currency(): Promise<string | undefined> {
@@ -215,40 +183,6 @@ export class PgCostStore implements CostStore, ApiRequestLedger {
     );
     return { requests: Number(rows[0]?.requests ?? 0), attempts: Number(rows[0]?.attempts ?? 0) };
   }
-}
-
-/** The metric column a query sums. */
-export function metricColumn(metric: CostMetric) {
-  return METRIC_COLUMN[metric];
-}
-
-/**
- * One INSERT for a whole batch: each column travels as one array parameter and `unnest`
- * turns them back into rows, which is much cheaper than a wide VALUES list.
- */
-function insertFactsStatement(facet: Facet, facts: readonly CostFact[]): SQL {
-  const column = <T>(pick: (fact: CostFact) => T) => sql.param(facts.map(pick));
-  return sql`insert into ${costFacts} (facet, usage_date, team, value, currency, unblended_cost, amortized_cost, net_unblended_cost, estimated)
-    select ${facet}, * from unnest(
-      ${column((fact) => fact.date)}::date[],
-      ${column((fact) => fact.team)}::text[],
-      ${column((fact) => fact.value)}::text[],
-      ${column((fact) => fact.currency)}::text[],
-      ${column((fact) => amountToDecimalString(fact.costs.UnblendedCost))}::numeric[],
-      ${column((fact) => amountToDecimalString(fact.costs.AmortizedCost))}::numeric[],
-      ${column((fact) => amountToDecimalString(fact.costs.NetUnblendedCost))}::numeric[],
-      ${column((fact) => fact.estimated)}::boolean[]
-    )`;
-}
-
-function factFilter(facet: Facet, query: FactQuery): SQL | undefined {
-  return and(
-    eq(costFacts.facet, facet),
-    gte(costFacts.usageDate, query.range.start),
-    lt(costFacts.usageDate, query.range.end),
-    query.team === undefined ? undefined : eq(costFacts.team, query.team),
-    query.value === undefined ? undefined : eq(costFacts.value, query.value),
-  );
 }
 
 async function guard<T>(work: () => Promise<T>): Promise<T> {

@@ -29,7 +29,29 @@ export const costFacts = pgTable(
   (table) => [
     primaryKey({ columns: [table.facet, table.usageDate, table.team, table.value] }),
     index('cost_facts_team_idx').on(table.facet, table.team, table.usageDate),
+    // Only the last few days are ever estimated: a tiny index answers "estimated from when?".
+    index('cost_facts_estimated_idx').on(table.facet, table.usageDate).where(sql`${table.estimated}`),
   ],
+);
+
+/**
+ * Daily totals of each facet without the team split: by facet value and by team. They are
+ * rebuilt from `cost_facts` in the same transaction whenever a range is replaced, so
+ * organisation-wide questions read one row per value and day instead of one per team too.
+ */
+export const costRollups = pgTable(
+  'cost_rollups',
+  {
+    facet: text('facet').notNull(),
+    grouping: text('grouping').notNull(),
+    usageDate: date('usage_date', { mode: 'string' }).notNull(),
+    key: text('key').notNull(),
+    currency: text('currency').notNull(),
+    unblendedCost: amount('unblended_cost'),
+    amortizedCost: amount('amortized_cost'),
+    netUnblendedCost: amount('net_unblended_cost'),
+  },
+  (table) => [primaryKey({ columns: [table.facet, table.grouping, table.usageDate, table.key] })],
 );
 
 /** Per-facet sync progress: how far the data goes and how the last attempt went. */

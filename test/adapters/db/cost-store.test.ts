@@ -38,7 +38,7 @@ describe(`cost store on ${testDatabaseKind}`, () => {
       test.database.db,
       sql`select table_name from information_schema.tables where table_schema = 'public' order by table_name`,
     );
-    expect(tables.map((row) => row.table_name)).toEqual(['account_names', 'api_requests', 'cost_facts', 'job_leases', 'source_forecasts', 'sync_state']);
+    expect(tables.map((row) => row.table_name)).toEqual(['account_names', 'api_requests', 'cost_facts', 'cost_rollups', 'job_leases', 'source_forecasts', 'sync_state']);
   });
 
   it('sums exactly to the tenth digit, with no float drift', async () => {
@@ -65,6 +65,32 @@ describe(`cost store on ${testDatabaseKind}`, () => {
       { key: '2026-11-02', amount: parseAmount('21') },
       { key: '2026-11-03', amount: parseAmount('31') },
     ]);
+  });
+
+  it('organisation-wide sums (read from the rollups) always equal the sum over teams (read from the facts)', async () => {
+    const range = { start: '2026-11-01', end: '2026-11-03' };
+    const write = (scale: string) =>
+      store.replaceFacts('service', range, [
+        fact('2026-11-01', 'payments', 'EC2', `10.${scale}`),
+        fact('2026-11-01', 'search', 'EC2', `5.${scale}`),
+        fact('2026-11-02', 'search', 'S3', `2.${scale}`),
+        fact('2026-11-02', '', 'EC2', `1.${scale}`),
+      ]);
+    for (const scale of ['0000000001', '5']) {
+      await write(scale);
+      for (const by of ['value', 'team'] as const) {
+        const orgWide = await store.sumBy('service', by, { range, metric: 'UnblendedCost' });
+        const perTeam = await Promise.all(['payments', 'search', ''].map((team) => store.sumBy('service', by, { range, metric: 'UnblendedCost', team })));
+        const merged = new Map<string, bigint>();
+        for (const row of perTeam.flat()) merged.set(row.key, (merged.get(row.key) ?? 0n) + row.amount);
+        expect(new Map(orgWide.map((row) => [row.key, row.amount]))).toEqual(merged);
+      }
+      const days = await store.sumByDay('service', { range, metric: 'UnblendedCost' });
+      expect(days.map((day) => day.amount)).toEqual([
+        parseAmount(`10.${scale}`) + parseAmount(`5.${scale}`),
+        parseAmount(`2.${scale}`) + parseAmount(`1.${scale}`),
+      ]);
+    }
   });
 
   it('filters by team and keeps untagged spend under the empty team', async () => {

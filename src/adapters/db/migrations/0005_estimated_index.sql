@@ -1,0 +1,1 @@
+CREATE INDEX "cost_facts_estimated_idx" ON "cost_facts" USING btree ("facet","usage_date") WHERE "cost_facts"."estimated";
