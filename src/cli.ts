@@ -8,6 +8,7 @@ import { createLogger, type Logger } from './logger.js';
 import { createFinOpsApp, serve } from './main.js';
 import { runConsole } from './channels/console/console-channel.js';
 import { openDatabase } from './adapters/db/database.js';
+import { isFinOpsError } from './core/errors.js';
 
 const USAGE = `Usage: finops-bot <command>
 
@@ -77,15 +78,18 @@ async function chat(config: Config, logger: Logger): Promise<number> {
 
 async function runServer(config: Config, logger: Logger): Promise<number> {
   // Listen for signals before anything starts: an orchestrator may stop us mid-start.
+  const stopping = new AbortController();
   const stopRequested = new Promise<void>((resolve) => {
     const shutdown = (signal: string) => {
       logger.info({ signal }, 'shutting down');
+      stopping.abort();
       resolve();
     };
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGINT', () => shutdown('SIGINT'));
   });
-  const stop = await serve(config, logger, { stdin: process.stdin, stdout: process.stdout });
+  logger.info({ pid: process.pid }, 'starting');
+  const stop = await serve(config, logger, { stdin: process.stdin, stdout: process.stdout }, stopping.signal);
   await stopRequested;
   await stop();
   // Nothing should be left, but an orchestrator's SIGTERM must end the process whatever is.
@@ -101,8 +105,23 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`finops-bot: ${message}\n`);
+    process.stderr.write(`finops-bot: ${describeStartupError(error)}\n`);
     process.exitCode = 1;
   },
 );
+
+/**
+ * One line for the operator when the bot cannot start: what the database driver said and
+ * its code, never the connection string.
+ */
+function describeStartupError(error: unknown): string {
+  if (isFinOpsError(error, 'database_unavailable') && error.cause) {
+    const cause = error.cause as { code?: string; message?: string };
+    return `cannot reach the database (${[cause.code, cause.message].filter(Boolean).join(': ')}); check DATABASE_URL and that the server is up.`;
+  }
+  const driver = (typeof error === 'object' && error !== null ? error : {}) as { code?: unknown; message?: unknown; severity?: unknown };
+  if (typeof driver.code === 'string' && typeof driver.severity === 'string') {
+    return `the database refused to start the bot (${driver.code}: ${String(driver.message)}); check DATABASE_URL.`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}

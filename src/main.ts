@@ -99,10 +99,21 @@ export async function createFinOpsApp(config: Config, logger: Logger, overrides:
 
 /**
  * `finops-bot serve`: the HTTP port, the sync schedule, and the console when no Slack or
- * Teams credentials are set. Resolves with a function that stops everything.
+ * Teams credentials are set. Resolves with a function that stops everything; if `stopping`
+ * is aborted while it starts, it starts nothing more.
  */
-export async function serve(config: Config, logger: Logger, io: { stdin: NodeJS.ReadableStream; stdout: NodeJS.WritableStream }): Promise<() => Promise<void>> {
+export async function serve(
+  config: Config,
+  logger: Logger,
+  io: { stdin: NodeJS.ReadableStream; stdout: NodeJS.WritableStream },
+  stopping: AbortSignal,
+): Promise<() => Promise<void>> {
   const app = await createFinOpsApp(config, logger);
+  // Stopped while the database was opening: start nothing else, and no paid sync.
+  if (stopping.aborted) {
+    await app.close();
+    return async () => undefined;
+  }
   if (app.source.kind === 'demo') logger.info('cost source: the built-in demo organisation (set FINOPS_COST_SOURCE=aws for real data)');
   if (!config.bedrockModelId) logger.info('BEDROCK_MODEL_ID is not set: explanations are deterministic, without an LLM');
   const http = await startHttpServer({
@@ -115,7 +126,7 @@ export async function serve(config: Config, logger: Logger, io: { stdin: NodeJS.
     cron.schedule(config.syncCron, () => void app.sync(), { timezone: 'UTC', noOverlap: true, name: 'cost-sync' }),
   ];
   // First sync in the background: the server answers health checks meanwhile.
-  void app.isStale().then((stale) => (stale ? app.sync() : undefined), (error: unknown) => logger.error({ err: error }, 'could not read sync state'));
+  void app.isStale().then((stale) => (stale && !stopping.aborted ? app.sync() : undefined), (error: unknown) => logger.error({ err: error }, 'could not read sync state'));
   const consoleStop = new AbortController();
   let consoleDone: Promise<void> = Promise.resolve();
   if (!config.slack && !config.teams) {

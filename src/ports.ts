@@ -111,7 +111,7 @@ export interface CostStore {
   /** Every team that has spend in the store (untagged included, as ''). */
   listTeams(): Promise<string[]>;
   getSyncStates(): Promise<SyncState[]>;
-  recordSyncAttempt(facet: Facet, at: Date, outcome: { syncedUntil: PlainDate; syncedFrom: PlainDate } | { error: string }): Promise<void>;
+  recordSyncAttempt(facet: Facet, at: Date, outcome: { syncedUntil: PlainDate; syncedFrom: PlainDate | undefined } | { error: string }): Promise<void>;
   /**
    * Runs `work` while holding the cluster-wide sync lock, or returns undefined at once when
    * another sync (on this instance or another) holds it. `work` calls `renew` between steps

@@ -67,8 +67,11 @@ export interface ReportScope {
   readonly freshness: Freshness;
 }
 
-/** Reads the freshness of the facets a report uses (the stalest of them wins). */
-export async function loadFreshness(store: CostStore, facetList: readonly Facet[]): Promise<Freshness> {
+/**
+ * Reads the freshness of the facets a report uses (the stalest of them wins), and which
+ * days from `estimatedSince` on AWS still marks as estimated.
+ */
+export async function loadFreshness(store: CostStore, facetList: readonly Facet[], options: { estimatedSince?: PlainDate } = {}): Promise<Freshness> {
   const facets = [...new Set(facetList)];
   const states = (await store.getSyncStates()).filter((state) => facets.includes(state.facet));
   const synced = states.map((state) => state.syncedUntil).filter((day): day is string => day !== undefined);
@@ -76,7 +79,7 @@ export async function loadFreshness(store: CostStore, facetList: readonly Facet[
   const from = states.map((state) => state.syncedFrom).filter((day): day is string => day !== undefined).sort().at(-1);
   const lastSync = states.map((state) => state.lastSuccessAt?.getTime() ?? 0).sort((a, b) => b - a)[0];
   const lastError = states.find((state) => state.lastError)?.lastError;
-  const estimatedFrom = through ? await store.estimatedFrom(TOTAL_FACET, addDays(through, -14)) : undefined;
+  const estimatedFrom = through && options.estimatedSince ? await store.estimatedFrom(TOTAL_FACET, options.estimatedSince) : undefined;
   return { dataThrough: through, dataFrom: from, estimatedFrom, lastSyncAt: lastSync ? new Date(lastSync) : undefined, lastError };
 }
 
@@ -117,6 +120,8 @@ export async function resolveScope(
   // A comparison with days that were never fetched would show growth that did not happen.
   const previous = start === requested.start && requested.previous.start >= historyStart ? { start: requested.previous.start, end: previousEnd } : undefined;
   const team = request.team === undefined ? undefined : await resolveTeam(deps, request.team);
+  // Which of the report's own days AWS still estimates.
+  const estimatedFrom = await deps.store.estimatedFrom(TOTAL_FACET, start);
   return {
     requested,
     range: { start, end },
@@ -125,7 +130,7 @@ export async function resolveScope(
     team,
     metric: request.metric ?? deps.settings.defaultMetric,
     currency: (await deps.store.currency()) ?? 'USD',
-    freshness,
+    freshness: { ...freshness, estimatedFrom },
   };
 }
 

@@ -27,10 +27,10 @@ export interface SyncSettings {
   /** Most recent days re-fetched on every sync (AWS revises them). */
   readonly revisionDays: number;
   /**
-   * During the first days of a month the whole previous month is re-fetched too: month-close
+   * Days of the month on which the whole previous month is re-fetched too: month-close
    * items (tax, support, credits, refunds) land on its days after it ends.
    */
-  readonly monthCloseDays: number;
+  readonly monthCloseRefetchDays: readonly number[];
   /**
    * Hour (UTC) after which yesterday is fetched. Cost Explorer fills a day in over the
    * following hours, so fetching it right after midnight would show it far too low all day.
@@ -51,13 +51,13 @@ export interface SyncSettings {
 }
 
 /**
- * Sensible defaults: 400 days of history, 3 days re-fetched (the previous month too in the
- * first week), yesterday fetched from 06:00 UTC, failures retried after 1, 2, 4, 8 hours.
+ * Sensible defaults: 400 days of history, 3 days re-fetched (the previous month too on the
+ * 3rd and the 8th), yesterday fetched from 06:00 UTC, failures retried after 1, 2, 4, 8 hours.
  */
 export const DEFAULT_SYNC_SETTINGS: Omit<SyncSettings, 'facets' | 'teamTag'> = {
   backfillDays: 400,
   revisionDays: 3,
-  monthCloseDays: 7,
+  monthCloseRefetchDays: [3, 8],
   readyAfterHourUtc: 6,
   retryAfterMs: 60 * 60_000,
   maxRetryAfterMs: 8 * 60 * 60_000,
@@ -130,6 +130,9 @@ export function groupingFor(facet: Facet): CostGrouping {
   }
 }
 
+/** How early a scheduled retry may come and still count as due. */
+const RETRY_SLACK_MS = 5 * 60_000;
+
 type SyncPlan = { kind: 'sync'; facets: Facet[]; states: Map<Facet, SyncState>; target: PlainDate } | { kind: 'fresh' | 'backing-off' };
 
 async function facetsNeedingSync(deps: SyncDeps, settings: SyncSettings, force: boolean): Promise<SyncPlan> {
@@ -145,7 +148,8 @@ async function facetsNeedingSync(deps: SyncDeps, settings: SyncSettings, force: 
     const lastFailure = Math.max(...failing.map((state) => state.lastAttemptAt!.getTime()));
     const failures = Math.max(...failing.map((state) => state.failures));
     const wait = Math.min(settings.maxRetryAfterMs, settings.retryAfterMs * 2 ** Math.max(0, failures - 1));
-    if (now.getTime() - lastFailure < wait) return { kind: 'backing-off' };
+    // A scheduled check may come a few seconds early: allow for it rather than skip an hour.
+    if (now.getTime() - lastFailure < wait - RETRY_SLACK_MS) return { kind: 'backing-off' };
   }
   return { kind: 'sync', facets: stale, states, target };
 }
@@ -153,18 +157,22 @@ async function facetsNeedingSync(deps: SyncDeps, settings: SyncSettings, force: 
 async function runSync(deps: SyncDeps, settings: SyncSettings, plan: Extract<SyncPlan, { kind: 'sync' }>, renew: () => Promise<boolean>): Promise<SyncReport> {
   const { target } = plan;
   const earliest = addDays(target, -settings.backfillDays);
-  // In the first days of a month, the previous month's close is still being posted.
-  const closing = Number(target.slice(8, 10)) <= settings.monthCloseDays + 1 ? startOfPreviousMonth(target) : target;
+  // Early in a month, the previous month's close is still being posted: fetch it again.
+  const closing = settings.monthCloseRefetchDays.includes(Number(target.slice(8, 10))) ? startOfPreviousMonth(target) : target;
   const synced: SyncReport['synced'] = [];
   const errors: SyncReport['errors'] = [];
-  // The total facet first: if the source is throttling, the most used figures are the freshest.
-  const ordered = [...plan.facets].sort((a, b) => Number(b === TOTAL_FACET) - Number(a === TOTAL_FACET));
+  // The total facet first (the most used figures are the freshest), facets that failed last
+  // time last (a persistent fault in one must not hold the others back).
+  const rank = (facet: Facet) => (facet === TOTAL_FACET ? 0 : plan.states.get(facet)?.lastError ? 2 : 1);
+  const ordered = [...plan.facets].sort((a, b) => rank(a) - rank(b));
   for (const facet of ordered) {
     const state = plan.states.get(facet);
     const start = state?.syncedUntil ? maxDate(earliest, minDate(addDays(state.syncedUntil, -settings.revisionDays), closing)) : earliest;
     if (start >= target) continue;
     try {
       let facts = 0;
+      // The history starts where the first backfill started; re-fetching recent days never moves it.
+      const backfilling = state?.syncedUntil === undefined;
       let syncedFrom = state?.syncedFrom;
       for (let windowStart = start; windowStart < target; windowStart = addDays(windowStart, settings.windowDays)) {
         // Keep the lease alive between windows; if another instance has taken over, stop.
@@ -176,7 +184,7 @@ async function runSync(deps: SyncDeps, settings: SyncSettings, plan: Extract<Syn
         });
         const windowFacts = mergeRows(facet, rows);
         await deps.store.replaceFacts(facet, range, windowFacts);
-        syncedFrom = syncedFrom && syncedFrom <= range.start ? syncedFrom : range.start;
+        if (backfilling || syncedFrom !== undefined) syncedFrom = minDate(syncedFrom ?? range.start, range.start);
         await deps.store.recordSyncAttempt(facet, deps.clock.now(), { syncedUntil: range.end, syncedFrom });
         facts += windowFacts.length;
       }
@@ -186,8 +194,9 @@ async function runSync(deps: SyncDeps, settings: SyncSettings, plan: Extract<Syn
       const message = isFinOpsError(error) ? error.message : `The sync of ${facet} failed on our side (${errorName(error)}); the details are in the logs.`;
       errors.push({ facet, message, cause: error });
       await deps.store.recordSyncAttempt(facet, deps.clock.now(), { error: message }).catch(() => undefined);
-      // Throttling or missing permissions will fail every other facet too: stop spending requests.
-      if (isFinOpsError(error, 'cost_source_throttled') || isFinOpsError(error, 'cost_source_denied')) break;
+      // Whatever failed (throttling, permissions, an outage, our database) will likely fail
+      // the next request too: stop spending paid requests until the back-off has passed.
+      break;
     }
   }
   const accounts = synced.find((entry) => entry.facet === 'account');
@@ -199,7 +208,9 @@ async function runSync(deps: SyncDeps, settings: SyncSettings, plan: Extract<Syn
       errors.push({ facet: 'account', message: `Account names were not refreshed: ${describe(error)}`, cause: error });
     }
   }
-  if (settings.forecastMetric && errors.length === 0 && synced.some((entry) => entry.facet === TOTAL_FACET)) {
+  // The source's forecast of the rest of the month, once a day, as soon as the totals are current.
+  const totalsCurrent = synced.some((entry) => entry.facet === TOTAL_FACET) || (plan.states.get(TOTAL_FACET)?.syncedUntil ?? '') >= target;
+  if (settings.forecastMetric && totalsCurrent && !(await deps.store.sourceForecast(settings.forecastMetric, target))) {
     const range = { start: target, end: startOfNextMonth(target) };
     try {
       await deps.store.saveSourceForecast(await deps.source.getForecast(range, settings.forecastMetric), deps.clock.now());

@@ -201,12 +201,19 @@ describe(`cost sync on ${testDatabaseKind}`, () => {
     expect(report.synced[0]).toMatchObject({ start: '2026-11-19', end: '2026-11-23' });
   });
 
-  it('in the first week of a month re-fetches the whole previous month, for its month-close items', async () => {
+  it('on the 3rd and the 8th re-fetches the whole previous month, for its month-close items', async () => {
     clock.set('2026-12-02T06:30:00Z');
     await syncCosts({ source: demo, store, clock }, testSyncSettings(60));
     clock.set('2026-12-03T06:30:00Z');
     const early = await syncCosts({ source: demo, store, clock }, testSyncSettings(60));
     expect(early.synced.map((entry) => entry.start)).toEqual(TEST_FACETS.map(() => '2026-11-01'));
+    // Not every day: on the 4th only the usual three days.
+    clock.set('2026-12-04T06:30:00Z');
+    const next = await syncCosts({ source: demo, store, clock }, testSyncSettings(60));
+    expect(next.synced.map((entry) => entry.start)).toEqual(TEST_FACETS.map(() => '2026-11-30'));
+    clock.set('2026-12-08T06:30:00Z');
+    const again = await syncCosts({ source: demo, store, clock }, testSyncSettings(60));
+    expect(again.synced.map((entry) => entry.start)).toEqual(TEST_FACETS.map(() => '2026-11-01'));
     clock.set('2026-12-10T06:30:00Z');
     await syncCosts({ source: demo, store, clock }, testSyncSettings(60));
     clock.set('2026-12-11T06:30:00Z');
@@ -214,17 +221,14 @@ describe(`cost sync on ${testDatabaseKind}`, () => {
     expect(later.synced.map((entry) => entry.start)).toEqual(TEST_FACETS.map(() => '2026-12-07'));
   });
 
-  it('retries only the facet that failed, waiting longer after each failure, with a short error and no SQL', async () => {
-    let usageTypeCalls = 0;
-    let otherCalls = 0;
+  it('stops at the first failure, retries the failing facet last and ever less often, with a short error and no SQL', async () => {
+    const calls = new Map<string, number>();
     const broken: CostSource = {
       kind: 'demo',
       getDailyCosts: async (request) => {
-        if (request.groupBy[1].key === 'USAGE_TYPE') {
-          usageTypeCalls++;
-          throw new Error(`Failed query: insert into "cost_facts" ${'($1, $2, $3) '.repeat(2_000)}`);
-        }
-        otherCalls++;
+        const key = request.groupBy[1].key;
+        calls.set(key, (calls.get(key) ?? 0) + 1);
+        if (key === 'USAGE_TYPE') throw new Error(`Failed query: insert into "cost_facts" ${'($1, $2, $3) '.repeat(2_000)}`);
         return demo.getDailyCosts(request);
       },
       getForecast: (range, metric) => demo.getForecast(range, metric),
@@ -232,11 +236,15 @@ describe(`cost sync on ${testDatabaseKind}`, () => {
     };
     const first = await syncCosts({ source: broken, store, clock }, testSyncSettings(30));
     expect(first.errors.map((error) => error.facet)).toEqual(['usage-type']);
+    // Nothing after the failure was asked for: the Environment tag waits for the next run.
+    expect(calls.get('Environment')).toBeUndefined();
     const message = (await store.getSyncStates()).find((state) => state.facet === 'usage-type')!.lastError!;
     expect(message).toBe('The sync of usage-type failed on our side (Error); the details are in the logs.');
     expect(first.errors[0]!.cause).toBeInstanceOf(Error);
-    const fetchedOthers = otherCalls;
-    // Retries after 1 hour, then 2, then 4: and only usage types are asked for again.
+    // The totals are current, so Cost Explorer's forecast was still fetched.
+    expect(await store.sourceForecast('UnblendedCost', '2026-11-22')).toBeDefined();
+    const healthy = ['SERVICE', 'LINKED_ACCOUNT', 'REGION'].map((key) => calls.get(key));
+    // Retries after 1 hour, then 2, then 4: the failing facet goes last, healthy ones are not asked again.
     const attempts: [string, boolean][] = [
       ['2026-11-22T07:00:00Z', false],
       ['2026-11-22T07:31:00Z', true],
@@ -247,12 +255,27 @@ describe(`cost sync on ${testDatabaseKind}`, () => {
     ];
     for (const [at, runs] of attempts) {
       clock.set(at);
-      const before = usageTypeCalls;
+      const before = calls.get('USAGE_TYPE');
       const report = await syncCosts({ source: broken, store, clock }, testSyncSettings(30));
       expect(report.ran, at).toBe(runs);
-      expect(usageTypeCalls - before, at).toBe(runs ? 1 : 0);
+      expect(calls.get('USAGE_TYPE')! - before!, at).toBe(runs ? 1 : 0);
     }
-    expect(otherCalls).toBe(fetchedOthers);
+    expect(calls.get('Environment')).toBe(1);
+    expect(['SERVICE', 'LINKED_ACCOUNT', 'REGION'].map((key) => calls.get(key))).toEqual(healthy);
+  });
+
+  it('keeps where the history starts: a legacy database without it is filled in by migration, and re-fetches never move it', async () => {
+    await syncCosts({ source: demo, store, clock }, testSyncSettings(30));
+    await test.database.db.execute(sql`update sync_state set synced_from = null`);
+    clock.set('2026-11-23T06:30:00Z');
+    await syncCosts({ source: demo, store, clock }, testSyncSettings(30));
+    expect((await store.getSyncStates()).every((state) => state.syncedFrom === undefined)).toBe(true);
+    // Apply the last migration (which fills synced_from in) again, as an upgrade would.
+    await test.database.db.execute(sql`delete from drizzle.__drizzle_migrations where id = (select max(id) from drizzle.__drizzle_migrations)`);
+    await test.database.migrate();
+    expect((await store.getSyncStates()).map((state) => state.syncedFrom)).toEqual(TEST_FACETS.map(() => '2026-10-23'));
+    const reply = renderText(await engineFor(store, clock).handle('cost 7d', { channel: 'console' }));
+    expect(reply).toMatch(/^Previous 2026-11-09 – 2026-11-15/m);
   });
 
   it('runs one sync at a time even within one process', async () => {
@@ -276,6 +299,7 @@ describe(`cost sync on ${testDatabaseKind}`, () => {
     await syncCosts({ source: estimating, store, clock }, testSyncSettings(30));
     const engine = engineFor(store, clock);
     expect(renderText(await engine.handle('cost 7d', { channel: 'console' }))).toContain('AWS still estimates days from 2026-11-20');
+    expect(renderText(await engine.handle('cost 2026-11-21', { channel: 'console' }))).toContain('AWS still estimates days from 2026-11-21');
     expect(renderText(await engine.handle('cost 2026-10', { channel: 'console' }))).not.toContain('estimates');
   });
 

@@ -168,6 +168,32 @@ describe.skipIf(!existsSync(CLI))(`finops-bot CLI (${testDatabaseKind})`, () => 
     expect(stderr).not.toMatch(/EPIPE|Unhandled|\n\s+at /);
   });
 
+  it('a SIGTERM while it starts stops the start: no HTTP server, no sync, exit 0', async () => {
+    const fresh = await freshState();
+    const child = spawn(process.execPath, [CLI, 'serve'], { env: baseEnv({ ...fresh.env, PORT: String(await freePort()), LOG_LEVEL: 'info' }), stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    try {
+      await waitFor(() => stdout.includes('"starting"'), 30_000);
+      const exit = exited(child);
+      child.kill('SIGTERM');
+      expect(await exit).toBe(0);
+      expect(stdout).not.toContain('"listening"');
+      expect(stdout).not.toContain('cost sync');
+    } finally {
+      child.kill('SIGKILL');
+      await fresh.dispose();
+    }
+  });
+
+  it('a database it cannot use stops the start with one line for the operator, never the URL', async () => {
+    const run = await runCli(['migrate'], '', { DATABASE_URL: 'postgres://admin:s3cret-password@127.0.0.1:1/finops' });
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim()).toBe(
+      'finops-bot: cannot reach the database (ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:1); check DATABASE_URL and that the server is up.',
+    );
+  });
+
   it('with FINOPS_COST_SOURCE=aws, figures equal the Cost Explorer endpoint to the cent and asking again sends no request', async () => {
     const awsState = await freshState();
     const fake = await startFakeCostExplorer({ source: new DemoCostSource(), pageSize: 20_000 });

@@ -72,7 +72,7 @@ export class PgCostStore implements CostStore, ApiRequestLedger {
     }));
   }
 
-  async recordSyncAttempt(facet: Facet, at: Date, outcome: { syncedUntil: PlainDate; syncedFrom: PlainDate } | { error: string }): Promise<void> {
+  async recordSyncAttempt(facet: Facet, at: Date, outcome: { syncedUntil: PlainDate; syncedFrom: PlainDate | undefined } | { error: string }): Promise<void> {
     if ('error' in outcome) {
       const lastError = outcome.error.length > MAX_ERROR_LENGTH ? `${outcome.error.slice(0, MAX_ERROR_LENGTH - 1)}…` : outcome.error;
       await guard(() =>
@@ -83,7 +83,14 @@ export class PgCostStore implements CostStore, ApiRequestLedger {
       );
       return;
     }
-    const update = { lastAttemptAt: at, lastSuccessAt: at, lastError: null, failures: 0, syncedUntil: outcome.syncedUntil, syncedFrom: outcome.syncedFrom };
+    const update = {
+      lastAttemptAt: at,
+      lastSuccessAt: at,
+      lastError: null,
+      failures: 0,
+      syncedUntil: outcome.syncedUntil,
+      ...(outcome.syncedFrom === undefined ? {} : { syncedFrom: outcome.syncedFrom }),
+    };
     await guard(() => this.db.insert(syncState).values({ facet, ...update }).onConflictDoUpdate({ target: syncState.facet, set: update }));
   }
 

@@ -144,15 +144,19 @@ async function openPostgres(target: Extract<DatabaseTarget, { kind: 'postgres' }
     poolConfig.ssl = poolConfig.ssl ?? { rejectUnauthorized: true };
   }
   const pool = new pg.Pool(poolConfig);
-  // An idle client losing its connection must not crash the process; the next query reconnects.
+  // A connection that drops (an Aurora failover, an RDS Proxy reset) must not crash the
+  // process. The pool listens on idle clients only; a client checked out for a transaction
+  // needs its own listener. The query in flight still fails, and its caller says so.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
+  let ended = false;
   const db = drizzlePg({ client: pool, schema }) as unknown as Db;
   return {
     db,
     kind: 'postgres',
     migrate: async () => {
       const client = await pool.connect().catch((error: unknown) => {
-        throw databaseUnavailable(error);
+        throw isConnectionError(error) ? databaseUnavailable(error) : error;
       });
       try {
         // Serialise migrations across instances starting together.
@@ -168,6 +172,8 @@ async function openPostgres(target: Extract<DatabaseTarget, { kind: 'postgres' }
     },
     ping: async (timeoutMs = 2_000) => pingWith(db, timeoutMs),
     close: async () => {
+      if (ended) return;
+      ended = true;
       await pool.end();
     },
   };
@@ -210,7 +216,7 @@ function isDirectConnectionError(error: unknown): boolean {
     return true;
   }
   const message = error instanceof Error ? error.message : '';
-  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Cannot use a pool after calling end|PGlite is closed/i.test(message);
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Cannot use a pool after calling end|not queryable|PGlite is closed/i.test(message);
 }
 
 /** Rows of a raw SQL query; both drivers return `{ rows }`. */

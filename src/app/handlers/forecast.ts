@@ -13,10 +13,10 @@ import { fillDays, type HandlerDeps, loadFreshness, resolveTeam, scopeFooter, te
 
 /** Answers `forecast`. */
 export async function handleForecast(deps: HandlerDeps, command: Extract<Command, { name: 'forecast' }>): Promise<Reply> {
-  const freshness = await loadFreshness(deps.store, [TOTAL_FACET]);
-  if (!freshness.dataThrough) throw new FinOpsError('no_data', 'I have no cost data yet to forecast from; the first sync is still running.');
   const today = todayIn(deps.settings.timeZone, deps.clock.now());
   const monthStart = startOfMonth(today);
+  const freshness = await loadFreshness(deps.store, [TOTAL_FACET], { estimatedSince: monthStart });
+  if (!freshness.dataThrough) throw new FinOpsError('no_data', 'I have no cost data yet to forecast from; the first sync is still running.');
   const monthEnd = startOfNextMonth(today);
   const firstMissing = addDays(freshness.dataThrough, 1);
   const metric = command.metric ?? deps.settings.defaultMetric;
