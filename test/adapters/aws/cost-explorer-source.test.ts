@@ -74,7 +74,10 @@ describe('CostExplorerSource with a mocked SDK client', () => {
     });
   });
 
-  describe.skipIf(!existsSync(datasetDir))('against AWS-written examples (dataset folder absent)', () => {
+  const haveDatasets = existsSync(datasetDir);
+  describe.skipIf(!haveDatasets)(
+    haveDatasets ? 'against AWS-written examples from ../shared/datasets' : 'skipped: ../shared/datasets/aws-cost-explorer-examples is absent in this clone',
+    () => {
     it('reads the published get-cost-and-usage output: tag prefixes stripped, amounts exact', async () => {
       mock.on(GetCostAndUsageCommand).resolves(readDataset('aws-cli-examples/get-cost-and-usage.output.json') as never);
       const rows = await source.getDailyCosts({ range: { start: '2017-09-01', end: '2017-10-01' }, groupBy: byServiceAndEnv });
@@ -143,7 +146,8 @@ describe('CostExplorerSource with a mocked SDK client', () => {
       });
       expect(ledger.entries).toMatchObject([{ operation: 'GetCostForecast', outcome: 'ok', detail: expect.stringContaining('AMORTIZED_COST') }]);
     });
-  });
+    },
+  );
 
   it('follows NextPageToken, records each page, and skips all-zero groups', async () => {
     const metric = (amount: string) => ({ Amount: amount, Unit: 'USD' });

@@ -13,7 +13,8 @@ import { parseAmount } from '../../../src/core/money.js';
 import { addDays } from '../../../src/core/period.js';
 import { openTestDatabase, type TestDatabase } from '../../support/test-database.js';
 
-describe.skipIf(!process.env.DATABASE_URL)('losing the PostgreSQL connection mid-transaction (needs DATABASE_URL)', () => {
+const onPostgres = Boolean(process.env.DATABASE_URL);
+describe.skipIf(!onPostgres)(onPostgres ? 'losing the PostgreSQL connection mid-transaction' : 'skipped: losing a PostgreSQL connection needs DATABASE_URL', () => {
   let test: TestDatabase;
   let proxy: Server;
   let database: Database;
