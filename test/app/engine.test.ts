@@ -228,6 +228,7 @@ describe(`command engine on ${testDatabaseKind}`, () => {
   it('status says how fresh each facet is', async () => {
     const text = renderText(await engine.handle('status', console));
     expect(text).toMatch(/usage-type\s+2026-11-21/);
+    expect(text).toMatch(/^History from\s+2026-05-06$/m);
     expect(text).toContain('Cost Explorer requests today (UTC)  0');
   });
 

@@ -26,6 +26,7 @@ export async function handleStatus(deps: HandlerDeps): Promise<Reply> {
         type: 'fields',
         fields: [
           { label: 'Data', value: freshnessText(deps, freshness) },
+          { label: 'History from', value: freshness.dataFrom ?? 'not known yet' },
           { label: 'Cost Explorer requests today (UTC)', value: `${day.requests} (${formatCents(BigInt(day.requests) * COST_EXPLORER_REQUEST_CENTS, 'USD')})` },
           { label: 'This month', value: `${month.requests} (${formatCents(BigInt(month.requests) * COST_EXPLORER_REQUEST_CENTS, 'USD')})` },
         ],
