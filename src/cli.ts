@@ -5,7 +5,7 @@
  */
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
-import { createFinOpsApp, serve } from './main.js';
+import { createFinOpsApp, databaseTarget, serve } from './main.js';
 import { runConsole } from './channels/console/console-channel.js';
 import { openDatabase } from './adapters/db/database.js';
 import { isFinOpsError } from './core/errors.js';
@@ -48,11 +48,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 async function migrate(config: Config, logger: Logger): Promise<number> {
-  const database = await openDatabase(
-    config.database.kind === 'postgres'
-      ? { kind: 'postgres', url: config.database.url, iamAuth: config.database.iamAuth, region: config.awsRegion }
-      : { kind: 'pglite', dataDir: config.database.dataDir },
-  );
+  const database = await openDatabase(databaseTarget(config));
   try {
     await database.migrate();
     logger.info({ database: database.kind }, 'migrations applied');

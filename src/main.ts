@@ -5,7 +5,7 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import { CostExplorerSource, createCostExplorerClient } from './adapters/aws/cost-explorer-source.js';
 import { PgCostStore } from './adapters/db/cost-store.js';
-import { type Database, openDatabase } from './adapters/db/database.js';
+import { type Database, type DatabaseTarget, openDatabase } from './adapters/db/database.js';
 import { DemoCostSource } from './adapters/demo/demo-cost-source.js';
 import { CommandEngine } from './app/engine.js';
 import { DEFAULT_SYNC_SETTINGS, isStale, type SyncReport, type SyncSettings, syncCosts } from './app/sync-costs.js';
@@ -38,14 +38,17 @@ export interface AppOverrides {
 
 const systemClock: Clock = { now: () => new Date() };
 
+/** Where the configured database is (the region is needed to sign IAM auth tokens). */
+export function databaseTarget(config: Config): DatabaseTarget {
+  return config.database.kind === 'postgres'
+    ? { kind: 'postgres', url: config.database.url, iamAuth: config.database.iamAuth, region: config.awsRegion }
+    : { kind: 'pglite', dataDir: config.database.dataDir };
+}
+
 /** Opens the database, applies migrations and assembles the engine. */
 export async function createFinOpsApp(config: Config, logger: Logger, overrides: AppOverrides = {}): Promise<FinOpsApp> {
   const clock = overrides.clock ?? systemClock;
-  const database = await openDatabase(
-    config.database.kind === 'postgres'
-      ? { kind: 'postgres', url: config.database.url, iamAuth: config.database.iamAuth, region: config.awsRegion }
-      : { kind: 'pglite', dataDir: config.database.dataDir },
-  );
+  const database = await openDatabase(databaseTarget(config));
   await database.migrate();
   const store = new PgCostStore(database.db);
   const source =

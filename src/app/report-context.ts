@@ -22,7 +22,7 @@ import {
 } from '../core/period.js';
 import type { ReplyBlock } from '../core/reply.js';
 import { closestMatch } from '../core/suggest.js';
-import type { Clock, CostStore } from '../ports.js';
+import type { Clock, CostStore, SyncState } from '../ports.js';
 
 /** Settings the handlers read. */
 export interface EngineSettings {
@@ -72,15 +72,21 @@ export interface ReportScope {
  * days from `estimatedSince` on AWS still marks as estimated.
  */
 export async function loadFreshness(store: CostStore, facetList: readonly Facet[], options: { estimatedSince?: PlainDate } = {}): Promise<Freshness> {
+  const freshness = freshnessOf(await store.getSyncStates(), facetList);
+  const estimatedFrom = freshness.dataThrough && options.estimatedSince ? await store.estimatedFrom(TOTAL_FACET, options.estimatedSince) : undefined;
+  return { ...freshness, estimatedFrom };
+}
+
+/** Freshness of some facets from their sync states (the stalest of them wins), without estimated days. */
+export function freshnessOf(allStates: readonly SyncState[], facetList: readonly Facet[]): Freshness {
   const facets = [...new Set(facetList)];
-  const states = (await store.getSyncStates()).filter((state) => facets.includes(state.facet));
+  const states = allStates.filter((state) => facets.includes(state.facet));
   const synced = states.map((state) => state.syncedUntil).filter((day): day is string => day !== undefined);
   const through = synced.length === facets.length && synced.length > 0 ? addDays(synced.sort()[0]!, -1) : undefined;
   const from = states.map((state) => state.syncedFrom).filter((day): day is string => day !== undefined).sort().at(-1);
   const lastSync = states.map((state) => state.lastSuccessAt?.getTime() ?? 0).sort((a, b) => b - a)[0];
   const lastError = states.find((state) => state.lastError)?.lastError;
-  const estimatedFrom = through && options.estimatedSince ? await store.estimatedFrom(TOTAL_FACET, options.estimatedSince) : undefined;
-  return { dataThrough: through, dataFrom: from, estimatedFrom, lastSyncAt: lastSync ? new Date(lastSync) : undefined, lastError };
+  return { dataThrough: through, dataFrom: from, estimatedFrom: undefined, lastSyncAt: lastSync ? new Date(lastSync) : undefined, lastError };
 }
 
 /**

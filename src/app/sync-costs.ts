@@ -102,7 +102,15 @@ export async function syncCosts(deps: SyncDeps, settings: SyncSettings, options:
 export async function isStale(deps: Pick<SyncDeps, 'store' | 'clock'>, settings: Pick<SyncSettings, 'facets' | 'readyAfterHourUtc'>): Promise<boolean> {
   const target = syncTarget(deps.clock.now(), settings.readyAfterHourUtc);
   const states = new Map((await deps.store.getSyncStates()).map((state) => [state.facet, state]));
-  return settings.facets.some((facet) => (states.get(facet)?.syncedUntil ?? '0000-01-01') < target);
+  return staleFacets(settings.facets, states, target).length > 0;
+}
+
+/** Facets whose stored days stop before `target` (never-synced ones included). */
+function staleFacets(facets: readonly Facet[], states: ReadonlyMap<Facet, SyncState>, target: PlainDate): Facet[] {
+  return facets.filter((facet) => {
+    const syncedUntil = states.get(facet)?.syncedUntil;
+    return syncedUntil === undefined || syncedUntil < target;
+  });
 }
 
 /**
@@ -139,7 +147,7 @@ async function facetsNeedingSync(deps: SyncDeps, settings: SyncSettings, force: 
   const now = deps.clock.now();
   const target = syncTarget(now, settings.readyAfterHourUtc);
   const states = new Map((await deps.store.getSyncStates()).map((state) => [state.facet, state]));
-  const stale = settings.facets.filter((facet) => force || (states.get(facet)?.syncedUntil ?? '0000-01-01') < target);
+  const stale = force ? [...settings.facets] : staleFacets(settings.facets, states, target);
   if (stale.length === 0) return { kind: 'fresh' };
   // A failure (throttling, permissions) is about the source, not one facet: back off as a
   // whole, longer after each consecutive failure, so a persistent fault costs few requests.

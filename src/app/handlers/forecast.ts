@@ -6,7 +6,7 @@ import { type CostMetric, TOTAL_FACET } from '../../core/cost-model.js';
 import { FinOpsError } from '../../core/errors.js';
 import { forecastRemaining, SPREAD_DAYS } from '../../core/forecast.js';
 import { type Amount, formatCents, formatPercent, percentChange, sumAmounts, toCents } from '../../core/money.js';
-import { addDays, eachDay, maxDate, minDate, type PlainDate, startOfMonth, startOfNextMonth, startOfPreviousMonth, todayIn } from '../../core/period.js';
+import { addDays, eachDay, maxDate, minDate, type PlainDate, resolvePeriod, todayIn } from '../../core/period.js';
 import type { Reply, ReplyBlock } from '../../core/reply.js';
 import type { Command } from '../command.js';
 import { fillDays, type HandlerDeps, loadFreshness, resolveTeam, scopeFooter, teamSuffix } from '../report-context.js';
@@ -14,17 +14,17 @@ import { fillDays, type HandlerDeps, loadFreshness, resolveTeam, scopeFooter, te
 /** Answers `forecast`. */
 export async function handleForecast(deps: HandlerDeps, command: Extract<Command, { name: 'forecast' }>): Promise<Reply> {
   const today = todayIn(deps.settings.timeZone, deps.clock.now());
-  const monthStart = startOfMonth(today);
+  // This month, named, with last month as its previous period.
+  const month = resolvePeriod({ kind: 'month', month: today.slice(0, 7) }, today);
+  const { start: monthStart, end: monthEnd, previous: lastMonth } = month;
   const freshness = await loadFreshness(deps.store, [TOTAL_FACET], { estimatedSince: monthStart });
   if (!freshness.dataThrough) throw new FinOpsError('no_data', 'I have no cost data yet to forecast from; the first sync is still running.');
-  const monthEnd = startOfNextMonth(today);
   const firstMissing = addDays(freshness.dataThrough, 1);
   const metric = command.metric ?? deps.settings.defaultMetric;
   const team = command.team === undefined ? undefined : await resolveTeam(deps, command.team);
   const query = { metric, team };
   const actualRange = { start: monthStart, end: maxDate(monthStart, minDate(firstMissing, monthEnd)) };
   const historyRange = { start: addDays(firstMissing, -SPREAD_DAYS), end: firstMissing };
-  const lastMonth = { start: startOfPreviousMonth(today), end: monthStart };
   const [actualRows, historyRows, lastMonthRows] = await Promise.all([
     deps.store.sumBy(TOTAL_FACET, 'team', { ...query, range: actualRange }),
     deps.store.sumByDay(TOTAL_FACET, { ...query, range: historyRange }),
@@ -47,11 +47,10 @@ export async function handleForecast(deps: HandlerDeps, command: Extract<Command
       ? `, through ${freshness.dataThrough}`
       : `, history from ${freshness.dataFrom}`;
   const second = team === undefined ? await sourceOpinion(deps, metric, firstMissing, monthEnd, actual, currency) : undefined;
-  const monthName = new Intl.DateTimeFormat('en', { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(new Date(`${monthStart}T00:00:00Z`));
-  const requested = { start: monthStart, end: monthEnd, label: `${monthName} forecast`, previous: lastMonth };
+  const requested = { ...month, label: `${month.label} forecast` };
   return {
     kind: 'answer',
-    title: `Month-end forecast${teamSuffix(team)}, ${monthName}`,
+    title: `Month-end forecast${teamSuffix(team)}, ${month.label}`,
     blocks: [
       {
         type: 'fields',

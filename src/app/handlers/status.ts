@@ -1,8 +1,8 @@
 /** `status`: how fresh the data is, how each sync went, and what Cost Explorer has cost. */
 import { formatCents } from '../../core/money.js';
 import type { Reply } from '../../core/reply.js';
-import { addDays, todayIn } from '../../core/period.js';
-import { formatInstant, freshnessText, type HandlerDeps, loadFreshness } from '../report-context.js';
+import { addDays, startOfMonth, todayIn } from '../../core/period.js';
+import { formatInstant, freshnessOf, freshnessText, type HandlerDeps } from '../report-context.js';
 
 /** Price of one Cost Explorer API request, in cents. */
 export const COST_EXPLORER_REQUEST_CENTS = 1n;
@@ -10,12 +10,12 @@ export const COST_EXPLORER_REQUEST_CENTS = 1n;
 /** Answers `status`. */
 export async function handleStatus(deps: HandlerDeps): Promise<Reply> {
   const now = deps.clock.now();
-  const freshness = await loadFreshness(deps.store, deps.settings.facets);
   const states = await deps.store.getSyncStates();
+  const freshness = freshnessOf(states, deps.settings.facets);
   const today = todayIn('UTC', now);
   const [day, month] = await Promise.all([
     deps.store.countApiRequests(new Date(`${today}T00:00:00Z`)),
-    deps.store.countApiRequests(new Date(`${today.slice(0, 7)}-01T00:00:00Z`)),
+    deps.store.countApiRequests(new Date(`${startOfMonth(today)}T00:00:00Z`)),
   ]);
   const tz = deps.settings.timeZone;
   return {

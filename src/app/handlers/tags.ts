@@ -20,8 +20,9 @@ export async function handleTags(deps: HandlerDeps, command: Extract<Command, { 
   const facets: Facet[] = isTeamTag ? [TOTAL_FACET, 'account'] : [TOTAL_FACET, tagFacet!];
   const scope = await resolveScope(deps, { period: command.period ?? { kind: 'last-days', days: 30 }, metric: command.metric }, facets);
   const base = { metric: scope.metric, range: scope.range };
-  const total = sumAmounts((await deps.store.sumBy(TOTAL_FACET, 'team', base)).map((row) => row.amount));
   const blocks: ReplyBlock[] = [];
+  // Every facet splits the whole spend, so the rows fetched for the offenders give the total too.
+  let total: bigint;
   let untagged: bigint;
   if (isTeamTag) {
     const [byService, untaggedByService, byAccount, untaggedByAccount] = await Promise.all([
@@ -30,6 +31,7 @@ export async function handleTags(deps: HandlerDeps, command: Extract<Command, { 
       deps.store.sumBy('account', 'value', base),
       deps.store.sumBy('account', 'value', { ...base, team: '' }),
     ]);
+    total = sumAmounts(byService.map((row) => row.amount));
     untagged = sumAmounts(untaggedByService.map((row) => row.amount));
     blocks.push(
       ...offenderTable('Service', untaggedByService, byService, scope, labelOf),
@@ -40,6 +42,7 @@ export async function handleTags(deps: HandlerDeps, command: Extract<Command, { 
       deps.store.sumBy(TOTAL_FACET, 'team', base),
       deps.store.sumBy(tagFacet!, 'team', { ...base, value: '' }),
     ]);
+    total = sumAmounts(byTeam.map((row) => row.amount));
     untagged = sumAmounts(untaggedByTeam.map((row) => row.amount));
     blocks.push(...offenderTable('Team', untaggedByTeam, byTeam, scope, labelOf));
   }
