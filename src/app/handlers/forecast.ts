@@ -5,7 +5,7 @@
 import { type CostMetric, TOTAL_FACET } from '../../core/cost-model.js';
 import { FinOpsError } from '../../core/errors.js';
 import { forecastRemaining, SPREAD_DAYS } from '../../core/forecast.js';
-import { type Amount, formatCents, formatPercent, percentChange, sumAmounts, toCents } from '../../core/money.js';
+import { type Amount, formatAmount, formatPercent, percentChange, sumAmounts } from '../../core/money.js';
 import { addDays, eachDay, maxDate, minDate, type PlainDate, resolvePeriod, todayIn } from '../../core/period.js';
 import type { Reply, ReplyBlock } from '../../core/reply.js';
 import type { Command } from '../command.js';
@@ -55,14 +55,14 @@ export async function handleForecast(deps: HandlerDeps, command: Extract<Command
       {
         type: 'fields',
         fields: [
-          { label: 'Forecast', value: formatCents(toCents(forecast.mean), currency) },
-          { label: '80% range', value: `${formatCents(toCents(forecast.low), currency)} – ${formatCents(toCents(forecast.high), currency)}` },
+          { label: 'Forecast', value: formatAmount(forecast.mean, currency) },
+          { label: '80% range', value: `${formatAmount(forecast.low, currency)} – ${formatAmount(forecast.high, currency)}` },
           actualRange.end > actualRange.start
-            ? { label: `Spent ${actualRange.start} – ${addDays(actualRange.end, -1)}`, value: formatCents(toCents(actual), currency) }
+            ? { label: `Spent ${actualRange.start} – ${addDays(actualRange.end, -1)}`, value: formatAmount(actual, currency) }
             : { label: 'Spent so far', value: `nothing yet: data is through ${freshness.dataThrough}` },
           {
             label: `Last month (${lastMonth.start.slice(0, 7)}${lastMonthNote})`,
-            value: `${formatCents(toCents(lastMonthTotal), currency)}${versusLastMonth === undefined ? '' : ` · forecast ${formatPercent(versusLastMonth)}`}`,
+            value: `${formatAmount(lastMonthTotal, currency)}${versusLastMonth === undefined ? '' : ` · forecast ${formatPercent(versusLastMonth)}`}`,
           },
         ],
       },
@@ -91,9 +91,9 @@ async function sourceOpinion(
   if (deps.settings.sourceKind !== 'aws') return undefined;
   const stored = await deps.store.sourceForecast(metric, firstMissing);
   if (!stored || stored.range.end !== monthEnd || stored.currency !== currency) return undefined;
-  const range = `${formatCents(toCents(actual + stored.low), currency)} – ${formatCents(toCents(actual + stored.high), currency)}`;
+  const range = `${formatAmount(actual + stored.low, currency)} – ${formatAmount(actual + stored.high, currency)}`;
   return {
     type: 'fields',
-    fields: [{ label: 'AWS Cost Explorer forecast', value: `${formatCents(toCents(actual + stored.mean), currency)} (80% range ${range})` }],
+    fields: [{ label: 'AWS Cost Explorer forecast', value: `${formatAmount(actual + stored.mean, currency)} (80% range ${range})` }],
   };
 }

@@ -4,7 +4,7 @@
  * are the teams whose resources lack it.
  */
 import { type Facet, TOTAL_FACET } from '../../core/cost-model.js';
-import { formatCents, formatPercent, percentShare, sumAmounts, toCents } from '../../core/money.js';
+import { formatAmount, formatPercent, percentShare, sumAmounts, toCents } from '../../core/money.js';
 import type { Reply, ReplyBlock } from '../../core/reply.js';
 import type { Command } from '../command.js';
 import { type HandlerDeps, labelOf, labellerFor, type ReportScope, resolveScope, scopeFooter, unsyncedTag } from '../report-context.js';
@@ -50,9 +50,9 @@ export async function handleTags(deps: HandlerDeps, command: Extract<Command, { 
   blocks.unshift({
     type: 'fields',
     fields: [
-      { label: `Without \`${key}\``, value: `${formatCents(toCents(untagged), scope.currency)} (${formatPercent(untaggedShare, false)})` },
-      { label: `Tagged`, value: `${formatCents(toCents(total - untagged), scope.currency)} (${formatPercent(100 - untaggedShare, false)})` },
-      { label: 'Total', value: formatCents(toCents(total), scope.currency) },
+      { label: `Without \`${key}\``, value: `${formatAmount(untagged, scope.currency)} (${formatPercent(untaggedShare, false)})` },
+      { label: `Tagged`, value: `${formatAmount(total - untagged, scope.currency)} (${formatPercent(100 - untaggedShare, false)})` },
+      { label: 'Total', value: formatAmount(total, scope.currency) },
     ],
   });
   blocks.push({ type: 'context', text: scopeFooter(deps, scope) });
@@ -82,7 +82,7 @@ function offenderTable(
       ],
       rows: worst.map((row) => [
         label(row.key),
-        formatCents(toCents(row.amount), scope.currency),
+        formatAmount(row.amount, scope.currency),
         formatPercent(percentShare(row.amount, totals.get(row.key) ?? row.amount), false),
       ]),
     },

@@ -5,7 +5,7 @@
  */
 import { type Mover, rankMovers } from '../../core/breakdown.js';
 import { type Facet, TOTAL_FACET } from '../../core/cost-model.js';
-import { formatCents, formatPercent, formatSignedCents, sumAmounts, toCents } from '../../core/money.js';
+import { formatAmount, formatPercent, formatSignedCents, sumAmounts, toCents } from '../../core/money.js';
 import { FinOpsError } from '../../core/errors.js';
 import type { Reply, ReplyBlock } from '../../core/reply.js';
 import type { Command } from '../command.js';
@@ -72,8 +72,8 @@ function moverBlocks(title: string, movers: { increases: Mover[]; decreases: Mov
         labelOf(mover.key),
         formatSignedCents(toCents(mover.delta), scope.currency),
         mover.changePercent === undefined ? 'new' : formatPercent(mover.changePercent),
-        formatCents(toCents(mover.current), scope.currency),
-        formatCents(toCents(mover.previous), scope.currency),
+        formatAmount(mover.current, scope.currency),
+        formatAmount(mover.previous, scope.currency),
       ]),
     },
   ];
