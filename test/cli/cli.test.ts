@@ -169,8 +169,10 @@ describe.skipIf(!existsSync(CLI))(`finops-bot CLI (${testDatabaseKind})`, () => 
   });
 
   it('a SIGTERM while it starts stops the start: no HTTP server, no sync, exit 0', async () => {
-    const fresh = await freshState();
-    const child = spawn(process.execPath, [CLI, 'serve'], { env: baseEnv({ ...fresh.env, PORT: String(await freePort()), LOG_LEVEL: 'info' }), stdio: ['pipe', 'pipe', 'pipe'] });
+    // A fresh embedded database takes seconds to create, so the signal surely lands mid-start
+    // (PostgreSQL would be ready too soon to tell).
+    const dataDir = mkdtempSync(join(tmpdir(), 'finops-cli-start-'));
+    const child = spawn(process.execPath, [CLI, 'serve'], { env: baseEnv({ FINOPS_DATA_DIR: dataDir, PORT: String(await freePort()), LOG_LEVEL: 'info' }), stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     try {
@@ -182,7 +184,7 @@ describe.skipIf(!existsSync(CLI))(`finops-bot CLI (${testDatabaseKind})`, () => 
       expect(stdout).not.toContain('cost sync');
     } finally {
       child.kill('SIGKILL');
-      await fresh.dispose();
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 
