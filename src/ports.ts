@@ -131,3 +131,12 @@ export interface CostStore {
   /** Paid requests recorded since `since` (those that reached the API). */
   countApiRequests(since: Date): Promise<{ requests: number; attempts: number }>;
 }
+
+/**
+ * Remembers which inbound deliveries (Slack events, slash commands, button clicks, Teams
+ * activities) some instance has already taken, so a retried delivery is answered once.
+ */
+export interface DeliveryLedger {
+  /** True the first time `key` is claimed by any instance; false for every repeat. */
+  claim(key: string): Promise<boolean>;
+}

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { PgCostStore } from '../../src/adapters/db/cost-store.js';
@@ -270,8 +271,12 @@ describe(`cost sync on ${testDatabaseKind}`, () => {
     clock.set('2026-11-23T06:30:00Z');
     await syncCosts({ source: demo, store, clock }, testSyncSettings(30));
     expect((await store.getSyncStates()).every((state) => state.syncedFrom === undefined)).toBe(true);
-    // Apply the last migration (which fills synced_from in) again, as an upgrade would.
-    await test.database.db.execute(sql`delete from drizzle.__drizzle_migrations where id = (select max(id) from drizzle.__drizzle_migrations)`);
+    // Apply the migration that fills synced_from in again, as an upgrade would: forget it and
+    // every later one, and drop what the later ones created so they apply cleanly.
+    const journal = JSON.parse(readFileSync('src/adapters/db/migrations/meta/_journal.json', 'utf8')) as { entries: { tag: string; when: number }[] };
+    const fillIn = journal.entries.find((entry) => entry.tag === '0006_backfill_synced_from')!;
+    await test.database.db.execute(sql`delete from drizzle.__drizzle_migrations where created_at >= ${fillIn.when}`);
+    await test.database.db.execute(sql`drop table if exists inbound_deliveries`);
     await test.database.migrate();
     expect((await store.getSyncStates()).map((state) => state.syncedFrom)).toEqual(TEST_FACETS.map(() => '2026-10-23'));
     const reply = renderText(await engineFor(store, clock).handle('cost 7d', { channel: 'console' }));

@@ -116,3 +116,18 @@ export const sourceForecasts = pgTable(
   },
   (table) => [primaryKey({ columns: [table.metric, table.periodStart] })],
 );
+
+/**
+ * Inbound deliveries already taken by some instance: Slack event ids, slash-command and
+ * button trigger ids, Teams activity ids. A retry of the same delivery finds its key here
+ * and is dropped, whichever instance it lands on and even after a restart. Old rows are
+ * pruned: Slack stops retrying within minutes.
+ */
+export const inboundDeliveries = pgTable(
+  'inbound_deliveries',
+  {
+    key: text('key').primaryKey(),
+    receivedAt: timestamp('received_at', { withTimezone: true }).notNull().default(sql`now()`),
+  },
+  (table) => [index('inbound_deliveries_received_at_idx').on(table.receivedAt)],
+);

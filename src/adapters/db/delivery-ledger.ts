@@ -1,0 +1,41 @@
+/**
+ * The {@link DeliveryLedger} in PostgreSQL: a claim is one insert that either adds the key
+ * or finds it there, atomic across instances. Keys older than a day are pruned now and
+ * then; Slack gives up retrying after a few minutes.
+ */
+import { lt } from 'drizzle-orm';
+import type { DeliveryLedger } from '../../ports.js';
+import type { Db } from './database.js';
+import { inboundDeliveries } from './schema.js';
+
+const KEEP_MS = 24 * 60 * 60 * 1000;
+const PRUNE_EVERY_MS = 60 * 60 * 1000;
+
+/** Claims inbound deliveries in the `inbound_deliveries` table. */
+export class PgDeliveryLedger implements DeliveryLedger {
+  private lastPrune = 0;
+
+  constructor(
+    private readonly db: Db,
+    private readonly onPruneError: (error: unknown) => void = () => undefined,
+  ) {}
+
+  async claim(key: string): Promise<boolean> {
+    const rows = await this.db.insert(inboundDeliveries).values({ key }).onConflictDoNothing().returning({ key: inboundDeliveries.key });
+    this.pruneNowAndThen();
+    return rows.length === 1;
+  }
+
+  /** Deletes claims received before `before`; returns how many. */
+  async forgetBefore(before: Date): Promise<number> {
+    const rows = await this.db.delete(inboundDeliveries).where(lt(inboundDeliveries.receivedAt, before)).returning({ key: inboundDeliveries.key });
+    return rows.length;
+  }
+
+  private pruneNowAndThen(): void {
+    const now = Date.now();
+    if (now - this.lastPrune < PRUNE_EVERY_MS) return;
+    this.lastPrune = now;
+    void this.forgetBefore(new Date(now - KEEP_MS)).catch(this.onPruneError);
+  }
+}
