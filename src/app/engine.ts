@@ -43,7 +43,10 @@ export class CommandEngine {
   /** Parses and answers one line. Never throws. */
   async handle(line: string, context: RequestContext): Promise<Reply> {
     const parsed = parseCommand(line, this.offered);
-    if (!parsed.ok) return { ...errorReply(parsed.failure.message, parsed.failure.hint), kind: 'error' };
+    if (!parsed.ok) {
+      if (parsed.failure.freeText && looksLikeQuestion(line)) return questionReply(this.offered);
+      return errorReply(parsed.failure.message, parsed.failure.hint);
+    }
     try {
       return await this.answer(parsed.command);
     } catch (error) {
@@ -51,6 +54,14 @@ export class CommandEngine {
       this.logger.error({ err: error, command: stripInvocation(line).slice(0, 200), channel: context.channel }, 'command failed');
       return errorReply(`Something went wrong on my side while answering \`${stripInvocation(line).slice(0, 80)}\`. It has been logged; please try again.`);
     }
+  }
+
+  /**
+   * The dashboard a chat app shows on its home tab: this month's spend by team with its
+   * change and freshness, and the month-end forecast.
+   */
+  async dashboard(context: RequestContext): Promise<Reply[]> {
+    return Promise.all([this.handle('cost mtd by team', context), this.handle('forecast', context)]);
   }
 
   private async answer(command: Command): Promise<Reply> {
@@ -72,4 +83,23 @@ export class CommandEngine {
         throw new Error(`no handler for ${command.name}`);
     }
   }
+}
+
+/** Several words, or a question mark: someone asking in plain words rather than mistyping a subcommand. */
+function looksLikeQuestion(line: string): boolean {
+  const text = stripInvocation(line);
+  return text.includes('?') || text.split(/\s+/).length >= 3;
+}
+
+/**
+ * The answer to a question in plain words until AI answers arrive: what the bot can do
+ * instead, offered as help rather than as an error.
+ */
+function questionReply(offered: readonly CommandName[]): Reply {
+  const help = handleHelp({ name: 'help' }, offered);
+  return {
+    kind: 'help',
+    title: 'I answer commands for now',
+    blocks: [{ type: 'text', text: "I can't answer questions in plain words yet. These commands can tell you what changed:" }, ...help.blocks],
+  };
 }

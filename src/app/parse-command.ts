@@ -13,6 +13,8 @@ export interface ParseFailure {
   readonly message: string;
   /** Usage or accepted forms, shown under the message. */
   readonly hint?: string | undefined;
+  /** The first word is not a subcommand, nor close to one: the line may be a question in plain words. */
+  readonly freeText?: boolean;
 }
 
 /** Result of parsing one line. */
@@ -64,12 +66,13 @@ export function parseCommand(line: string, offered: readonly CommandName[]): Par
   const word = (first || 'help').toLowerCase();
   if (!offered.includes(word as CommandName)) {
     const suggestion = closestMatch(word, offered);
-    return fail(
+    const failure = fail(
       suggestion
         ? `I don't know \`${word}\`. Did you mean \`${[suggestion, rest].filter(Boolean).join(' ')}\`?`
         : `I don't know \`${word}\`.`,
       `Try \`help\` to see what I can do: ${offered.map((name) => `\`${name}\``).join(', ')}.`,
     );
+    return suggestion ? failure : { ok: false, failure: { ...failure.failure, freeText: true } };
   }
   const name = word as CommandName;
   try {
@@ -290,6 +293,6 @@ function dimensionHint(): string {
   return `Dimensions: ${DIMENSION_FORMS.map((form) => `\`${form}\``).join(', ')}.`;
 }
 
-function fail(message: string, hint?: string): ParseResult {
+function fail(message: string, hint?: string): { readonly ok: false; readonly failure: ParseFailure } {
   return { ok: false, failure: { message, hint } };
 }
