@@ -85,9 +85,9 @@ async function runServer(config: Config, logger: Logger): Promise<number> {
     process.once('SIGINT', () => shutdown('SIGINT'));
   });
   logger.info({ pid: process.pid }, 'starting');
-  const stop = await serve(config, logger, { stdin: process.stdin, stdout: process.stdout }, stopping.signal);
+  const server = await serve(config, logger, { stdin: process.stdin, stdout: process.stdout }, stopping.signal);
   await stopRequested;
-  await stop();
+  await server.stop();
   // Nothing should be left, but an orchestrator's SIGTERM must end the process whatever is.
   process.exit(0);
 }

@@ -8,14 +8,17 @@ export type { Logger } from 'pino';
 
 const SECRET_KEYS = ['token', 'botToken', 'appToken', 'signingSecret', 'password', 'appPassword', 'authorization', 'secretAccessKey', 'sessionToken', 'url'];
 
-/** Creates the logger; `destination` 2 sends logs to stderr (the console keeps stdout for replies). */
-export function createLogger(level: string, destination: 1 | 2 = 1): Logger {
+/**
+ * Creates the logger; `destination` 2 sends logs to stderr (the console keeps stdout for
+ * replies), and a stream receives them instead (tests read what would be logged).
+ */
+export function createLogger(level: string, destination: 1 | 2 | { write(line: string): unknown } = 1): Logger {
   return pino(
     {
       level,
       base: { service: 'finops-bot' },
       redact: { paths: [...SECRET_KEYS, ...SECRET_KEYS.map((key) => `*.${key}`)], censor: '[redacted]' },
     },
-    pino.destination({ fd: destination, sync: true }),
+    typeof destination === 'number' ? pino.destination({ fd: destination, sync: true }) : destination,
   );
 }

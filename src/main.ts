@@ -9,8 +9,10 @@ import { type Database, type DatabaseTarget, openDatabase } from './adapters/db/
 import { DemoCostSource } from './adapters/demo/demo-cost-source.js';
 import { CommandEngine } from './app/engine.js';
 import { DEFAULT_SYNC_SETTINGS, isStale, type SyncReport, type SyncSettings, syncCosts } from './app/sync-costs.js';
+import { PgDeliveryLedger } from './adapters/db/delivery-ledger.js';
 import { runConsole } from './channels/console/console-channel.js';
-import { startHttpServer } from './channels/http/http-server.js';
+import { type RouteHandler, startHttpServer } from './channels/http/http-server.js';
+import { createSlackChannel, SLACK_EVENTS_PATH, type SlackChannel } from './channels/slack/slack-channel.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import type { Clock, CostSource } from './ports.js';
@@ -34,6 +36,18 @@ export interface FinOpsApp {
 export interface AppOverrides {
   readonly clock?: Clock;
   readonly source?: CostSource;
+  /** Days of history the first sync fetches (400 in production; tests keep it short). */
+  readonly backfillDays?: number;
+  /** Retries of a failed Slack Web API call (3 in production). */
+  readonly slackWebApiRetries?: number;
+}
+
+/** A running `serve`. */
+export interface Server {
+  /** The HTTP port it listens on (useful with `PORT=0` in tests). */
+  readonly port: number;
+  /** Stops everything, letting work under way finish briefly. */
+  stop(): Promise<void>;
 }
 
 const systemClock: Clock = { now: () => new Date() };
@@ -70,7 +84,13 @@ export async function createFinOpsApp(config: Config, logger: Logger, overrides:
     },
     logger,
   );
-  const syncSettings: SyncSettings = { ...DEFAULT_SYNC_SETTINGS, facets: config.facets, teamTag: config.teamTag, forecastMetric: config.defaultMetric };
+  const syncSettings: SyncSettings = {
+    ...DEFAULT_SYNC_SETTINGS,
+    facets: config.facets,
+    teamTag: config.teamTag,
+    forecastMetric: config.defaultMetric,
+    ...(overrides.backfillDays === undefined ? {} : { backfillDays: overrides.backfillDays }),
+  };
   const runSync = async (options?: { force?: boolean }): Promise<SyncReport | undefined> => {
     try {
       const report = await syncCosts({ source, store, clock }, syncSettings, options);
@@ -110,21 +130,30 @@ export async function serve(
   logger: Logger,
   io: { stdin: NodeJS.ReadableStream; stdout: NodeJS.WritableStream },
   stopping: AbortSignal,
-): Promise<() => Promise<void>> {
-  const app = await createFinOpsApp(config, logger);
+  overrides: AppOverrides = {},
+): Promise<Server> {
+  const app = await createFinOpsApp(config, logger, overrides);
   // Stopped while the database was opening: start nothing else, and no paid sync.
   if (stopping.aborted) {
     await app.close();
-    return async () => undefined;
+    return { port: config.port, stop: async () => undefined };
   }
   if (app.source.kind === 'demo') logger.info('cost source: the built-in demo organisation (set FINOPS_COST_SOURCE=aws for real data)');
   if (!config.bedrockModelId) logger.info('BEDROCK_MODEL_ID is not set: explanations are deterministic, without an LLM');
+  const slack = config.slack ? slackChannelFor(config.slack, app, logger, overrides) : undefined;
+  const routes: Record<string, RouteHandler> = {};
+  if (slack?.route) routes[SLACK_EVENTS_PATH] = slack.route;
   const http = await startHttpServer({
     port: config.port,
     health: { databaseReachable: () => app.database.ping() },
+    routes,
     onError: (error) => logger.error({ err: error }, 'http request failed'),
   });
   logger.info({ port: http.port }, 'listening');
+  if (slack) {
+    await slack.start();
+    logger.info(slack.mode === 'socket' ? 'Slack: connected over Socket Mode' : `Slack: serving ${SLACK_EVENTS_PATH}`);
+  }
   const tasks: ScheduledTask[] = [
     cron.schedule(config.syncCron, () => void app.sync(), { timezone: 'UTC', noOverlap: true, name: 'cost-sync' }),
   ];
@@ -140,17 +169,32 @@ export async function serve(
     }).then(() => {
       if (!consoleStop.signal.aborted) logger.info('console input ended; still serving HTTP');
     });
-  } else {
-    logger.warn('Slack and Teams channels are not in this build yet; only the console and /healthz are served');
+  } else if (config.teams) {
+    logger.warn('the Teams channel is not in this build yet; /api/messages is not served');
   }
-  return async () => {
+  const stop = async () => {
     consoleStop.abort();
     // An answer already under way is finished before the database closes.
     await Promise.race([consoleDone, new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
     for (const task of tasks) await task.stop();
+    await slack?.stop();
     await http.close();
     // Let a running sync finish its window so its lease is released, but not for long.
     await app.idle(10_000);
     await app.close();
   };
+  return { port: http.port, stop };
+}
+
+function slackChannelFor(slack: NonNullable<Config['slack']>, app: FinOpsApp, logger: Logger, overrides: AppOverrides): SlackChannel {
+  return createSlackChannel({
+    botToken: slack.botToken,
+    signingSecret: slack.signingSecret,
+    appToken: slack.appToken,
+    apiUrl: slack.apiUrl,
+    engine: app.engine,
+    deliveries: new PgDeliveryLedger(app.database.db, (error) => logger.warn({ err: error }, 'could not prune old Slack deliveries')),
+    logger,
+    ...(overrides.slackWebApiRetries === undefined ? {} : { webApiRetries: overrides.slackWebApiRetries }),
+  });
 }

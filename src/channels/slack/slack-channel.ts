@@ -1,0 +1,169 @@
+/**
+ * The Slack channel: a Bolt app that turns `/finops`, mentions, direct messages, button
+ * clicks and App Home visits into calls to the command engine, and posts the rendered
+ * replies back. Over HTTP it mounts on the bot's own server at `POST /slack/events` (one
+ * Request URL for commands, interactivity and events); with an app-level token it uses
+ * Socket Mode instead. Nothing here calls Slack while it is being built: the bot's identity
+ * (`auth.test`) is looked up when the channel starts.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { App, HTTPReceiver, type Receiver, SocketModeReceiver, type webApi } from '@slack/bolt';
+import type { Logger } from '../../logger.js';
+import type { DeliveryLedger } from '../../ports.js';
+import type { RouteHandler } from '../http/http-server.js';
+import { registerSlackListeners, type SlackEngine } from './slack-listeners.js';
+import { slackLogger } from './slack-logger.js';
+
+/** The route Slack posts to (commands, interactivity and events alike). */
+export const SLACK_EVENTS_PATH = '/slack/events';
+
+/** Slack's limit on how far a request's timestamp may be from now, in seconds. */
+const TIMESTAMP_TOLERANCE_S = 5 * 60;
+
+/** The deadline of every call to Slack (Web API and `response_url`). */
+const SLACK_CALL_TIMEOUT_MS = 10_000;
+
+/** How long the first request may wait for the bot's identity before it is answered without. */
+const IDENTITY_WAIT_MS = 1_500;
+
+/** What the Slack channel needs. */
+export interface SlackChannelOptions {
+  readonly botToken: string;
+  /** Verifies HTTP requests; required unless `appToken` selects Socket Mode. */
+  readonly signingSecret?: string | undefined;
+  /** An app-level token (`xapp-…`): connect over Socket Mode instead of serving HTTP. */
+  readonly appToken?: string | undefined;
+  /** Web API base URL (GovSlack, tests); Slack's own by default. */
+  readonly apiUrl?: string | undefined;
+  readonly engine: SlackEngine;
+  readonly deliveries: DeliveryLedger;
+  readonly logger: Logger;
+  /** Retries of a failed Web API call (429s wait for their `Retry-After` first). */
+  readonly webApiRetries?: number;
+  /** Reads the time, in milliseconds, for the request-timestamp check. */
+  readonly now?: () => number;
+}
+
+/** A running (or ready to run) Slack channel. */
+export interface SlackChannel {
+  readonly mode: 'http' | 'socket';
+  /** The handler for `POST /slack/events` in HTTP mode; undefined in Socket Mode. */
+  readonly route: RouteHandler | undefined;
+  /** Looks up the bot's identity and, in Socket Mode, connects. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Builds the Slack app without calling Slack. */
+export function createSlackChannel(options: SlackChannelOptions): SlackChannel {
+  const secrets = [options.botToken, options.signingSecret, options.appToken].filter((value): value is string => Boolean(value));
+  const boltLogger = slackLogger(options.logger, secrets);
+  const clientOptions = {
+    ...(options.apiUrl ? { slackApiUrl: withTrailingSlash(options.apiUrl) } : {}),
+    retryConfig: { retries: options.webApiRetries ?? 3, factor: 2, minTimeout: 500, maxTimeout: 5_000, randomize: true },
+    timeout: SLACK_CALL_TIMEOUT_MS,
+    // Bolt posts to `response_url` with this fetch too, which has no deadline of its own.
+    fetch: (input: string | URL | Request, init?: RequestInit) => fetch(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(SLACK_CALL_TIMEOUT_MS) }),
+  };
+  const socketMode = Boolean(options.appToken);
+  let receiver: Receiver;
+  let httpReceiver: HTTPReceiver | undefined;
+  if (options.appToken) {
+    receiver = new SocketModeReceiver({ appToken: options.appToken, logger: boltLogger, installerOptions: { clientOptions } });
+  } else {
+    if (!options.signingSecret) throw new Error('SLACK_SIGNING_SECRET is required for Slack over HTTP');
+    httpReceiver = new HTTPReceiver({ signingSecret: options.signingSecret, endpoints: SLACK_EVENTS_PATH, logger: boltLogger, processBeforeResponse: false });
+    receiver = httpReceiver;
+  }
+  const identity = new BotIdentity(options.botToken, options.logger);
+  const app = new App({
+    receiver,
+    authorize: () => identity.authorization(),
+    logger: boltLogger,
+    clientOptions,
+    convoStore: false,
+  });
+  identity.client = app.client;
+  app.error(async (error) => {
+    options.logger.error({ err: error, component: 'slack' }, 'Slack listener failed');
+  });
+  registerSlackListeners(app, { engine: options.engine, deliveries: options.deliveries, logger: options.logger });
+  const now = options.now ?? Date.now;
+  return {
+    mode: socketMode ? 'socket' : 'http',
+    route: httpReceiver ? guardSlackRoute(httpReceiver.requestListener, now, options.logger) : undefined,
+    start: async () => {
+      identity.lookUp();
+      if (socketMode) await app.start();
+    },
+    stop: async () => {
+      if (socketMode) await app.stop();
+    },
+  };
+}
+
+/**
+ * Adds what Bolt's verification lacks: it refuses stale timestamps but not ones far in the
+ * future, which would let a captured request be replayed later. Everything else (missing
+ * or wrong signatures, stale timestamps, `ssl_check`, `url_verification`) is Bolt's.
+ */
+function guardSlackRoute(listener: (request: IncomingMessage, response: ServerResponse) => void, now: () => number, logger: Logger): RouteHandler {
+  return (request, response) => {
+    if (request.method !== 'POST') {
+      request.resume();
+      response.writeHead(405, { allow: 'POST' }).end();
+      return;
+    }
+    const timestamp = request.headers['x-slack-request-timestamp'];
+    if (typeof timestamp === 'string' && /^\d+$/.test(timestamp) && Number(timestamp) > now() / 1000 + TIMESTAMP_TOLERANCE_S) {
+      logger.warn({ component: 'slack' }, 'refused a Slack request whose timestamp is more than 5 minutes in the future');
+      request.resume();
+      response.writeHead(401).end();
+      return;
+    }
+    listener(request, response);
+  };
+}
+
+/**
+ * The bot's user and bot ids, looked up once with `auth.test` (and again after a failure).
+ * Requests never wait on it for long: without the ids the bot still answers, it only
+ * cannot tell its own messages apart, which the listeners check for separately.
+ */
+class BotIdentity {
+  client: webApi.WebClient | undefined;
+  private lookup: Promise<{ botId?: string; botUserId?: string }> | undefined;
+  private known: { botId?: string; botUserId?: string } | undefined;
+
+  constructor(
+    private readonly token: string,
+    private readonly logger: Logger,
+  ) {}
+
+  lookUp(): Promise<{ botId?: string; botUserId?: string }> {
+    if (this.known) return Promise.resolve(this.known);
+    if (!this.client) return Promise.resolve({});
+    this.lookup ??= this.client.auth.test({ token: this.token }).then(
+      (result: webApi.AuthTestResponse) => {
+        this.known = { ...(result.bot_id ? { botId: result.bot_id } : {}), ...(result.user_id ? { botUserId: result.user_id } : {}) };
+        this.logger.info({ component: 'slack', botUserId: this.known.botUserId, team: result.team }, 'connected to Slack');
+        return this.known;
+      },
+      (error: unknown) => {
+        this.lookup = undefined;
+        this.logger.warn({ component: 'slack', err: error }, 'could not look up the bot identity with auth.test; will retry on the next request');
+        return {};
+      },
+    );
+    return this.lookup ?? Promise.resolve({});
+  }
+
+  async authorization(): Promise<{ botToken: string; botId?: string; botUserId?: string }> {
+    const ids = this.known ?? (await Promise.race([this.lookUp(), new Promise<object>((resolve) => setTimeout(() => resolve({}), IDENTITY_WAIT_MS).unref())]));
+    return { botToken: this.token, ...ids };
+  }
+}
+
+function withTrailingSlash(url: string): string {
+  return url.endsWith('/') ? url : `${url}/`;
+}
