@@ -14,6 +14,8 @@ import { DemoCostSource } from '../../src/adapters/demo/demo-cost-source.js';
 import { syncTarget } from '../../src/app/sync-costs.js';
 import { addDays, todayIn } from '../../src/core/period.js';
 import { startFakeCostExplorer } from '../support/fake-cost-explorer.js';
+import { startFakeSlack } from '../support/fake-slack.js';
+import { postToSlackRoute, slashCommand, TEST_BOT_TOKEN, TEST_SIGNING_SECRET } from '../support/slack-requests.js';
 import { openTestDatabase, testDatabaseKind, type TestDatabase } from '../support/test-database.js';
 import { sourceTotalCents } from '../support/world.js';
 
@@ -154,6 +156,37 @@ describe.skipIf(!existsSync(CLI))(`finops-bot CLI (${testDatabaseKind})`, () => 
       expect(stdout).toContain('shutting down');
     } finally {
       child.kill('SIGKILL');
+    }
+  });
+
+  it('serve with Slack credentials: /slack/events answers a signed /finops through response_url, refuses a forged one, and keeps the token out of its logs', async () => {
+    const fake = await startFakeSlack();
+    const port = await freePort();
+    const env = { ...state.env, PORT: String(port), LOG_LEVEL: 'debug', SLACK_BOT_TOKEN: TEST_BOT_TOKEN, SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET, SLACK_API_URL: fake.apiUrl };
+    const child = spawn(process.execPath, [CLI, 'serve'], { env: baseEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    try {
+      await waitFor(() => output.includes('Slack: serving /slack/events'), 30_000);
+      expect(output).not.toContain('the console is reading commands');
+      const url = `http://127.0.0.1:${port}/slack/events`;
+      const ack = await postToSlackRoute(url, slashCommand({ text: 'help cost', responseUrl: fake.responseUrl('cli') }));
+      expect(ack.status).toBe(200);
+      const [answer] = await fake.waitFor(() => fake.responsesTo('cli').length > 0 && fake.responsesTo('cli'));
+      expect(answer!.body.response_type).toBe('ephemeral');
+      expect(JSON.stringify(answer!.body.blocks)).toContain('cost [PERIOD]');
+      const forged = await postToSlackRoute(url, slashCommand({ text: 'cost 7d', responseUrl: fake.responseUrl('forged') }), { secret: 'a-guess-at-the-secret' });
+      expect(forged.status).toBe(401);
+      const exit = exited(child);
+      child.kill('SIGTERM');
+      expect(await exit).toBe(0);
+      expect(fake.responsesTo('forged')).toEqual([]);
+      expect(output).not.toContain(TEST_BOT_TOKEN);
+      expect(output).not.toContain(TEST_SIGNING_SECRET);
+    } finally {
+      child.kill('SIGKILL');
+      await fake.close();
     }
   });
 
