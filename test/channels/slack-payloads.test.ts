@@ -13,7 +13,7 @@ import { startHttpServer } from '../../src/channels/http/http-server.js';
 import { createSlackChannel, SLACK_EVENTS_PATH, type SlackChannel } from '../../src/channels/slack/slack-channel.js';
 import { createLogger } from '../../src/logger.js';
 import { type FakeSlack, startFakeSlack } from '../support/fake-slack.js';
-import { postToSlackRoute, slackSignature, TEST_BOT_TOKEN, TEST_SIGNING_SECRET } from '../support/slack-requests.js';
+import { postToSlackRoute, slackSignature, slashCommand, TEST_BOT_TOKEN, TEST_SIGNING_SECRET } from '../support/slack-requests.js';
 import { openTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { engineFor, FixedClock } from '../support/world.js';
 
@@ -159,6 +159,27 @@ describe.runIf(haveFixtures)("Slack's payload shapes, every field present with e
     expect(result.status).toBe(200);
     await harness.fake.waitFor(() => harness.fake.responsesTo('shape-click').length > 0);
     noListenerFailed();
+  });
+});
+
+describe('when the database is down', () => {
+  it('still acks at once and tells the asker in a sentence, without crashing', async () => {
+    const test = await openTestDatabase();
+    const harness = await startHarness(TEST_SIGNING_SECRET, test);
+    try {
+      await test.database.close();
+      const ack = await postToSlackRoute(harness.url, slashCommand({ text: 'cost 7d', responseUrl: harness.fake.responseUrl('db-down') }));
+      expect(ack.status).toBe(200);
+      const [post] = await harness.fake.waitFor(() => harness.fake.responsesTo('db-down').length > 0 && harness.fake.responsesTo('db-down'));
+      expect(post!.body.response_type).toBe('ephemeral');
+      const shown = JSON.stringify(post!.body.blocks);
+      expect(shown).toContain("The cost database is not reachable right now");
+      expect(shown).not.toMatch(/at \w+ \(|Error:/);
+      expect(harness.logs.some((line) => line.includes('could not record a Slack delivery'))).toBe(true);
+    } finally {
+      await harness.close();
+      await test.dispose();
+    }
   });
 });
 
