@@ -226,6 +226,24 @@ describe(`command engine on ${testDatabaseKind}`, () => {
     expect((await engine.handle('budget', console)).kind).toBe('error');
   });
 
+  it('a question in plain words gets help, while a mistyped or unknown word stays an error', async () => {
+    const question = await engine.handle('why did our RDS bill jump?', console);
+    expect(question.kind).toBe('help');
+    expect(renderText(question)).toContain("I can't answer questions in plain words yet");
+    expect(table(question).rows.length).toBe(6);
+    expect(renderText(await engine.handle('cots 7d', console))).toContain('Did you mean `cost 7d`?');
+    expect((await engine.handle('frobnicate', console)).kind).toBe('error');
+    expect((await engine.handle('what changed this week', console)).kind).toBe('help');
+  });
+
+  it('dashboard: month to date by team reconciles with the source, then the forecast', async () => {
+    const [spend, forecast] = await engine.dashboard(console);
+    expect(spend!.title).toBe('Cost by team, month to date');
+    expect(centsIn(field(spend!, 'Total'))).toBe(await sourceTotalCents(demo, { start: '2026-11-01', end: '2026-11-22' }));
+    expect(forecast!.kind).toBe('answer');
+    expect(forecast!.title).toMatch(/[Ff]orecast/);
+  });
+
   it('status says how fresh each facet is', async () => {
     const text = renderText(await engine.handle('status', console));
     expect(text).toMatch(/usage-type\s+2026-11-21/);

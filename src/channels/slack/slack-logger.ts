@@ -15,6 +15,7 @@ const SLACK_SECRET_PATTERNS: readonly RegExp[] = [
   /()https:\/\/hooks\.slack\.com\/[^\s"'<>]+/g,
   /("token"\s*:\s*")[^"]*/g,
   /(\btoken=)[^&\s"]+/g,
+  /(\bresponse_url=)[^&\s"]+/g,
 ];
 
 /** Replaces Slack tokens, response URLs and the given secret values in `text`. */
