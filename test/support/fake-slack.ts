@@ -45,6 +45,8 @@ export interface FakeSlack {
   failNext(method: string, failure: SlackFailure): void;
   /** The next post to `response_url` `id` gets this HTTP status. */
   failResponseUrl(id: string, status: number): void;
+  /** Every later successful call to `method` is answered with `body` instead of the default (e.g. `apps.connections.open` with a Socket Mode URL). */
+  setAnswer(method: string, body: Record<string, unknown>): void;
   /** Resolves with `check()`'s first defined value, polling; rejects after `timeoutMs`. */
   waitFor<T>(check: () => T | undefined | false, timeoutMs?: number): Promise<T>;
   close(): Promise<void>;
@@ -60,6 +62,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   const responses: ResponseUrlPost[] = [];
   const failures = new Map<string, SlackFailure[]>();
   const responseFailures = new Map<string, number>();
+  const answers = new Map<string, Record<string, unknown>>();
   let nextTs = 1_700_000_000;
 
   const server: Server = createServer((request, response) => {
@@ -96,7 +99,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
         send(200, { ok: false, error: failure.error });
         return;
       }
-      send(200, answer(method, args, () => `${nextTs++}.000100`));
+      send(200, answers.get(method) ?? answer(method, args, () => `${nextTs++}.000100`));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -111,6 +114,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     responsesTo: (id) => responses.filter((post) => post.id === id),
     failNext: (method, failure) => failures.set(method, [...(failures.get(method) ?? []), failure]),
     failResponseUrl: (id, status) => responseFailures.set(id, status),
+    setAnswer: (method, body) => answers.set(method, body),
     waitFor: async <T>(check: () => T | undefined | false, timeoutMs = 10_000) => {
       const deadline = Date.now() + timeoutMs;
       for (;;) {

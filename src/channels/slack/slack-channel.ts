@@ -69,7 +69,9 @@ export function createSlackChannel(options: SlackChannelOptions): SlackChannel {
   let receiver: Receiver;
   let httpReceiver: HTTPReceiver | undefined;
   if (options.appToken) {
-    receiver = new SocketModeReceiver({ appToken: options.appToken, logger: boltLogger, installerOptions: { clientOptions } });
+    // The socket client keeps its own, much longer, retry policy for reconnecting.
+    const { retryConfig: _interactiveRetries, ...socketClientOptions } = clientOptions;
+    receiver = new SocketModeReceiver({ appToken: options.appToken, logger: boltLogger, installerOptions: { clientOptions: socketClientOptions } });
   } else {
     if (!options.signingSecret) throw new Error('SLACK_SIGNING_SECRET is required for Slack over HTTP');
     httpReceiver = new HTTPReceiver({ signingSecret: options.signingSecret, endpoints: SLACK_EVENTS_PATH, logger: boltLogger, processBeforeResponse: false });
