@@ -7,6 +7,10 @@
  *    queries, against a local server speaking the Cost Explorer protocol (real AWS SDK).
  * 3. Peak resident memory of the bot itself: a `finops-bot chat` child process doing the
  *    400-day backfill from that server and then answering 500 queries.
+ * 4. Slack ack latency: bursts of 50 simultaneous signed `/finops` commands at the real
+ *    server and, in the same run, at a bare Bolt app whose handler only acks (p50/p99 of
+ *    both, their p99 ratio, and how long the answers took to reach `response_url`); on
+ *    PGlite and, when DATABASE_URL is set, on PostgreSQL. See ./slack-ack.ts.
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -23,6 +27,7 @@ import { syncCosts } from '../../src/app/sync-costs.js';
 import { renderText } from '../../src/render/text.js';
 import { startFakeCostExplorer } from '../support/fake-cost-explorer.js';
 import { engineFor, FixedClock, startFakeAws, testSyncSettings } from '../support/world.js';
+import { benchSlackAck } from './slack-ack.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
 
@@ -70,6 +75,15 @@ async function main(): Promise<void> {
     const { url, drop } = await scratchDatabase(process.env.DATABASE_URL);
     try {
       await benchMemory('PostgreSQL', { DATABASE_URL: url });
+    } finally {
+      await drop();
+    }
+  }
+  await benchSlackAck();
+  if (process.env.DATABASE_URL) {
+    const { url, drop } = await scratchDatabase(process.env.DATABASE_URL);
+    try {
+      await benchSlackAck({ databaseUrl: url });
     } finally {
       await drop();
     }
