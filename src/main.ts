@@ -195,6 +195,8 @@ function slackChannelFor(slack: NonNullable<Config['slack']>, app: FinOpsApp, lo
     engine: app.engine,
     deliveries: new PgDeliveryLedger(app.database.db, (error) => logger.warn({ err: error }, 'could not prune old Slack deliveries')),
     logger,
+    // The embedded database answers on this thread: one answer at a time keeps acks prompt.
+    answerConcurrency: app.config.database.kind === 'pglite' ? 1 : 4,
     ...(overrides.slackWebApiRetries === undefined ? {} : { webApiRetries: overrides.slackWebApiRetries }),
   });
 }

@@ -11,6 +11,7 @@ import { App, HTTPReceiver, type Receiver, SocketModeReceiver, type webApi } fro
 import type { Logger } from '../../logger.js';
 import type { DeliveryLedger } from '../../ports.js';
 import type { RouteHandler } from '../http/http-server.js';
+import { WorkQueue } from '../work-queue.js';
 import { registerSlackListeners, type SlackEngine } from './slack-listeners.js';
 import { slackLogger } from './slack-logger.js';
 
@@ -19,6 +20,9 @@ export const SLACK_EVENTS_PATH = '/slack/events';
 
 /** Slack's limit on how far a request's timestamp may be from now, in seconds. */
 const TIMESTAMP_TOLERANCE_S = 5 * 60;
+
+/** Answers worked on at once: enough to overlap database round trips, few enough that a burst is acknowledged first. */
+const DEFAULT_ANSWER_CONCURRENCY = 4;
 
 /** The deadline of every call to Slack (Web API and `response_url`). */
 const SLACK_CALL_TIMEOUT_MS = 10_000;
@@ -40,6 +44,8 @@ export interface SlackChannelOptions {
   readonly logger: Logger;
   /** Retries of a failed Web API call (429s wait for their `Retry-After` first). */
   readonly webApiRetries?: number;
+  /** How many answers are worked on at once (requests are always acknowledged at once). */
+  readonly answerConcurrency?: number;
   /** Reads the time, in milliseconds, for the request-timestamp check. */
   readonly now?: () => number;
 }
@@ -89,7 +95,7 @@ export function createSlackChannel(options: SlackChannelOptions): SlackChannel {
   app.error(async (error) => {
     options.logger.error({ err: error, component: 'slack' }, 'Slack listener failed');
   });
-  registerSlackListeners(app, { engine: options.engine, deliveries: options.deliveries, logger: options.logger });
+  registerSlackListeners(app, { engine: options.engine, deliveries: options.deliveries, logger: options.logger, answers: new WorkQueue(options.answerConcurrency ?? DEFAULT_ANSWER_CONCURRENCY) });
   const now = options.now ?? Date.now;
   return {
     mode: socketMode ? 'socket' : 'http',

@@ -4,13 +4,14 @@
  * delivery in the shared ledger so a retry — on this instance or another, before or after
  * a restart — is answered once, then asks the engine and posts the rendered reply.
  */
-import type { AllMiddlewareArgs, App, RespondFn, SlackActionMiddlewareArgs, SlackCommandMiddlewareArgs, webApi } from '@slack/bolt';
+import type { AllMiddlewareArgs, App, BlockAction, RespondFn, SlackActionMiddlewareArgs, SlackCommandMiddlewareArgs, webApi } from '@slack/bolt';
 
 type WebClient = webApi.WebClient;
 import type { Reply } from '../../core/reply.js';
 import type { Logger } from '../../logger.js';
 import type { DeliveryLedger } from '../../ports.js';
 import { renderSlackHomeView, renderSlackMessage } from '../../render/slack-blocks.js';
+import type { WorkQueue } from '../work-queue.js';
 import { describeSlackFailure, slackErrorCode } from './slack-errors.js';
 
 /** The slash command this app registers (the manifest declares the same). */
@@ -43,6 +44,8 @@ interface ListenerDeps {
   readonly engine: SlackEngine;
   readonly deliveries: DeliveryLedger;
   readonly logger: Logger;
+  /** Where the work after the acknowledgement waits its turn. */
+  readonly answers: WorkQueue;
 }
 
 /** Registers the command, button, mention, DM and App Home listeners on `app`. */
@@ -63,20 +66,25 @@ export function registerSlackListeners(app: App, deps: ListenerDeps): void {
 
   app.command(SLASH_COMMAND, async ({ command, ack, respond }: SlackCommandMiddlewareArgs & AllMiddlewareArgs) => {
     await ack();
-    if (!(await firstDelivery(`slack:command:${command.trigger_id}`))) return;
-    const text = unescapeSlack(command.text);
-    const reply = await deps.engine.handle(text, { channel: 'slack', userId: command.user_id, conversationId: command.channel_id });
-    const shareable = reply.kind === 'answer' && text.length <= MAX_SHARE_VALUE;
-    const message = renderSlackMessage(reply, shareable ? { buttons: [{ text: 'Share in channel', actionId: SHARE_ACTION_ID, value: text, style: 'primary' }] } : {});
-    await respondOrLog(respond, { response_type: 'ephemeral', ...message }, log);
+    await deps.answers.run(async () => {
+      if (!(await firstDelivery(`slack:command:${command.trigger_id}`))) return;
+      const text = unescapeSlack(command.text);
+      const reply = await deps.engine.handle(text, { channel: 'slack', userId: command.user_id, conversationId: command.channel_id });
+      const shareable = reply.kind === 'answer' && text.length <= MAX_SHARE_VALUE;
+      const message = renderSlackMessage(reply, shareable ? { buttons: [{ text: 'Share in channel', actionId: SHARE_ACTION_ID, value: text, style: 'primary' }] } : {});
+      await respondOrLog(respond, { response_type: 'ephemeral', ...message }, log);
+    });
   });
 
   app.action(SHARE_ACTION_ID, async ({ ack, body, action, respond }: SlackActionMiddlewareArgs & AllMiddlewareArgs) => {
     await ack();
     if (body.type !== 'block_actions' || action.type !== 'button') return;
+    await deps.answers.run(() => shareReply(body, action.value ?? '', respond));
+  });
+
+  const shareReply = async (body: BlockAction, text: string, respond: RespondFn): Promise<void> => {
     const container = body.container as { message_ts?: string } | undefined;
     if (!(await firstDelivery(`slack:share:${body.channel?.id ?? ''}:${container?.message_ts ?? body.trigger_id}`))) return;
-    const text = action.value ?? '';
     const reply = await deps.engine.handle(text, { channel: 'slack', userId: body.user.id, conversationId: body.channel?.id });
     if (reply.kind !== 'answer') {
       await respondOrLog(respond, { response_type: 'ephemeral', replace_original: false, ...renderSlackMessage(reply) }, log);
@@ -86,9 +94,9 @@ export function registerSlackListeners(app: App, deps: ListenerDeps): void {
     if (await respondOrLog(respond, { response_type: 'in_channel', replace_original: false, ...shared }, log)) {
       await respondOrLog(respond, { delete_original: true }, log);
     }
-  });
+  };
 
-  app.event('app_mention', async ({ event, body, client }) => {
+  app.event('app_mention', ({ event, body, client }) => deps.answers.run(async () => {
     if (!(await firstDelivery(`slack:event:${body.event_id}`))) return;
     const text = unescapeSlack(stripLeadingMentions(event.text));
     const context: SlackRequestContext = { channel: 'slack', ...(event.user ? { userId: event.user } : {}), conversationId: event.channel };
@@ -100,30 +108,36 @@ export function registerSlackListeners(app: App, deps: ListenerDeps): void {
     } else {
       await postInThread(client, { channel: event.channel, user: event.user, threadTs }, reply, log);
     }
-  });
+  }));
 
   app.message(async ({ message, body, client }) => {
     // Direct messages only; edits, joins and the bot's own posts are not questions.
     if (message.channel_type !== 'im' || message.subtype !== undefined || 'bot_id' in message) return;
     const eventId = (body as { event_id?: string }).event_id ?? `${message.channel}:${message.ts}`;
-    if (!(await firstDelivery(`slack:event:${eventId}`))) return;
-    const text = unescapeSlack(stripLeadingMentions(message.text ?? ''));
-    const reply = await deps.engine.handle(text, { channel: 'slack', userId: message.user, conversationId: message.channel });
-    await postInThread(client, { channel: message.channel, user: message.user, threadTs: message.thread_ts }, reply, log);
+    await deps.answers.run(async () => {
+      if (!(await firstDelivery(`slack:event:${eventId}`))) return;
+      const text = unescapeSlack(stripLeadingMentions(message.text ?? ''));
+      const reply = await deps.engine.handle(text, { channel: 'slack', userId: message.user, conversationId: message.channel });
+      await postInThread(client, { channel: message.channel, user: message.user, threadTs: message.thread_ts }, reply, log);
+    });
   });
 
   app.event('app_home_opened', async ({ event, client }) => {
     if (event.tab !== 'home') return;
-    const context: SlackRequestContext = { channel: 'slack', userId: event.user };
+    await deps.answers.run(() => publishHome(client, event.user));
+  });
+
+  const publishHome = async (client: WebClient, user: string): Promise<void> => {
+    const context: SlackRequestContext = { channel: 'slack', userId: user };
     const view = renderSlackHomeView(await deps.engine.dashboard(context), {
       footer: `Ask me anything with \`${SLASH_COMMAND} help\`, or mention me in a channel: \`@FinOps cost 7d by service\`.`,
     });
     try {
-      await client.views.publish({ user_id: event.user, view });
+      await client.views.publish({ user_id: user, view });
     } catch (error) {
-      log.warn({ slackError: slackErrorCode(error), method: 'views.publish', user: event.user }, 'could not publish the App Home');
+      log.warn({ slackError: slackErrorCode(error), method: 'views.publish', user }, 'could not publish the App Home');
     }
-  });
+  };
 }
 
 interface ReplyTarget {
