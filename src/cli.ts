@@ -102,7 +102,8 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     process.stderr.write(`finops-bot: ${describeStartupError(error)}\n`);
-    process.exitCode = 1;
+    // Whatever a failed start left behind (a retrying client, a timer) must not keep us up.
+    process.exit(1);
   },
 );
 

@@ -143,17 +143,30 @@ export async function serve(
   const slack = config.slack ? slackChannelFor(config.slack, app, logger, overrides) : undefined;
   const routes: Record<string, RouteHandler> = {};
   if (slack?.route) routes[SLACK_EVENTS_PATH] = slack.route;
-  const http = await startHttpServer({
-    port: config.port,
-    health: { databaseReachable: () => app.database.ping() },
-    routes,
-    onError: (error) => logger.error({ err: error }, 'http request failed'),
-  });
-  logger.info({ port: http.port }, 'listening');
-  if (slack) {
-    await slack.start();
-    logger.info(slack.mode === 'socket' ? 'Slack: connected over Socket Mode' : `Slack: serving ${SLACK_EVENTS_PATH}`);
+  let http: Awaited<ReturnType<typeof startHttpServer>> | undefined;
+  try {
+    http = await startHttpServer({
+      port: config.port,
+      health: { databaseReachable: () => app.database.ping() },
+      routes,
+      onError: (error) => logger.error({ err: error }, 'http request failed'),
+    });
+    logger.info({ port: http.port }, 'listening');
+    if (slack) {
+      // Socket Mode may retry connecting for a long time: a stop request ends the wait.
+      const stopped = new Promise<'stopped'>((resolve) => stopping.addEventListener('abort', () => resolve('stopped'), { once: true }));
+      if ((await Promise.race([slack.start().then(() => 'started' as const), stopped])) === 'stopped') throw new StartAborted();
+      logger.info(slack.mode === 'socket' ? 'Slack: connected over Socket Mode' : `Slack: serving ${SLACK_EVENTS_PATH}`);
+    }
+  } catch (error) {
+    // Leave nothing running: the caller reports the error and the process ends.
+    await slack?.stop().catch(() => undefined);
+    await http?.close();
+    await app.close();
+    if (error instanceof StartAborted) return { port: config.port, stop: async () => undefined };
+    throw error;
   }
+  const server = http;
   const tasks: ScheduledTask[] = [
     cron.schedule(config.syncCron, () => void app.sync(), { timezone: 'UTC', noOverlap: true, name: 'cost-sync' }),
   ];
@@ -178,13 +191,16 @@ export async function serve(
     await Promise.race([consoleDone, new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
     for (const task of tasks) await task.stop();
     await slack?.stop();
-    await http.close();
+    await server.close();
     // Let a running sync finish its window so its lease is released, but not for long.
     await app.idle(10_000);
     await app.close();
   };
-  return { port: http.port, stop };
+  return { port: server.port, stop };
 }
+
+/** A stop request arrived while `serve` was starting. */
+class StartAborted extends Error {}
 
 function slackChannelFor(slack: NonNullable<Config['slack']>, app: FinOpsApp, logger: Logger, overrides: AppOverrides): SlackChannel {
   return createSlackChannel({

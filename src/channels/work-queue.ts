@@ -29,6 +29,16 @@ export class WorkQueue {
     }
   }
 
+  /** Resolves true once nothing is running or waiting, or false after `timeoutMs`. */
+  async idle(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.running + this.waiting.length > 0) {
+      if (Date.now() >= deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return true;
+  }
+
   /** Work started and not yet finished, and work waiting for its turn. */
   get size(): { running: number; waiting: number } {
     return { running: this.running, waiting: this.waiting.length };

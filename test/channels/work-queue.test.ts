@@ -45,6 +45,19 @@ describe('WorkQueue', () => {
     expect(order).toEqual(['caller continues', 'work']);
   });
 
+  it('reports when everything queued has finished, or that time ran out', async () => {
+    const queue = new WorkQueue(1);
+    expect(await queue.idle(0)).toBe(true);
+    const finished: number[] = [];
+    for (const index of [1, 2, 3]) void queue.run(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      finished.push(index);
+    });
+    expect(await queue.idle(10)).toBe(false);
+    expect(await queue.idle(5_000)).toBe(true);
+    expect(finished).toEqual([1, 2, 3]);
+  });
+
   it('refuses a concurrency that is not a positive integer', () => {
     expect(() => new WorkQueue(0)).toThrow('positive integer');
   });

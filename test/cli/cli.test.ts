@@ -190,6 +190,22 @@ describe.skipIf(!existsSync(CLI))(`finops-bot CLI (${testDatabaseKind})`, () => 
     }
   });
 
+  it('serve over Socket Mode that Slack refuses stops with one line and exit 1, leaving nothing serving', async () => {
+    const fake = await startFakeSlack();
+    fake.failNext('apps.connections.open', { error: 'invalid_auth' });
+    const port = await freePort();
+    const env = { ...state.env, PORT: String(port), SLACK_BOT_TOKEN: TEST_BOT_TOKEN, SLACK_APP_TOKEN: 'xapp-1-A0FINOPS1-1-notreal', SLACK_API_URL: fake.apiUrl };
+    try {
+      const run = await runCli(['serve'], '', env);
+      expect(run.code).toBe(1);
+      expect(run.stderr.trim().split('\n').at(-1)).toMatch(/^finops-bot: .*invalid_auth/);
+      expect(run.stderr + run.stdout).not.toContain('xapp-1-A0FINOPS1-1-notreal');
+      await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+    } finally {
+      await fake.close();
+    }
+  });
+
   it('chat ends quietly when its reader hangs up early (as with `| head -1`)', async () => {
     const child = spawn(process.execPath, [CLI, 'chat'], { env: baseEnv(state.env), stdio: ['pipe', 'pipe', 'pipe'] });
     let stderr = '';

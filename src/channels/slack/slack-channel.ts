@@ -27,8 +27,11 @@ const DEFAULT_ANSWER_CONCURRENCY = 4;
 /** The deadline of every call to Slack (Web API and `response_url`). */
 const SLACK_CALL_TIMEOUT_MS = 10_000;
 
-/** How long the first request may wait for the bot's identity before it is answered without. */
-const IDENTITY_WAIT_MS = 1_500;
+/** How long after a failed `auth.test` the next one may be tried. */
+const IDENTITY_RETRY_MS = 60_000;
+
+/** How long stopping waits for acknowledged requests to be answered. */
+const DRAIN_TIMEOUT_MS = 10_000;
 
 /** What the Slack channel needs. */
 export interface SlackChannelOptions {
@@ -95,17 +98,23 @@ export function createSlackChannel(options: SlackChannelOptions): SlackChannel {
   app.error(async (error) => {
     options.logger.error({ err: error, component: 'slack' }, 'Slack listener failed');
   });
-  registerSlackListeners(app, { engine: options.engine, deliveries: options.deliveries, logger: options.logger, answers: new WorkQueue(options.answerConcurrency ?? DEFAULT_ANSWER_CONCURRENCY) });
+  const answers = new WorkQueue(options.answerConcurrency ?? DEFAULT_ANSWER_CONCURRENCY);
+  registerSlackListeners(app, { engine: options.engine, deliveries: options.deliveries, logger: options.logger, answers });
   const now = options.now ?? Date.now;
+  let stopping = false;
   return {
     mode: socketMode ? 'socket' : 'http',
-    route: httpReceiver ? guardSlackRoute(httpReceiver.requestListener, now, options.logger) : undefined,
+    route: httpReceiver ? guardSlackRoute(httpReceiver.requestListener, { now, logger: options.logger, stopping: () => stopping }) : undefined,
     start: async () => {
-      identity.lookUp();
+      void identity.lookUp();
       if (socketMode) await app.start();
     },
     stop: async () => {
+      // Take nothing new (Slack retries events elsewhere), then let acknowledged work finish:
+      // Slack will not send it again.
+      stopping = true;
       if (socketMode) await app.stop();
+      if (!(await answers.idle(DRAIN_TIMEOUT_MS))) options.logger.warn({ component: 'slack', ...answers.size }, 'stopped with Slack answers unfinished');
     },
   };
 }
@@ -115,33 +124,41 @@ export function createSlackChannel(options: SlackChannelOptions): SlackChannel {
  * future, which would let a captured request be replayed later. Everything else (missing
  * or wrong signatures, stale timestamps, `ssl_check`, `url_verification`) is Bolt's.
  */
-function guardSlackRoute(listener: (request: IncomingMessage, response: ServerResponse) => void, now: () => number, logger: Logger): RouteHandler {
+function guardSlackRoute(
+  listener: (request: IncomingMessage, response: ServerResponse) => void,
+  options: { now: () => number; logger: Logger; stopping: () => boolean },
+): RouteHandler {
+  const refuse = (request: IncomingMessage, response: ServerResponse, status: number, headers: Record<string, string> = {}) => {
+    request.resume();
+    response.writeHead(status, headers).end();
+  };
   return (request, response) => {
-    if (request.method !== 'POST') {
-      request.resume();
-      response.writeHead(405, { allow: 'POST' }).end();
-      return;
-    }
+    if (request.method !== 'POST') return refuse(request, response, 405, { allow: 'POST' });
+    // Shutting down: Slack retries an unanswered event, and the ALB sends it elsewhere.
+    if (options.stopping()) return refuse(request, response, 503, { 'retry-after': '1' });
     const timestamp = request.headers['x-slack-request-timestamp'];
-    if (typeof timestamp === 'string' && /^\d+$/.test(timestamp) && Number(timestamp) > now() / 1000 + TIMESTAMP_TOLERANCE_S) {
-      logger.warn({ component: 'slack' }, 'refused a Slack request whose timestamp is more than 5 minutes in the future');
-      request.resume();
-      response.writeHead(401).end();
-      return;
+    // Bolt reads the header with Number(), which also takes "T.0", "+T" or "0x…": only plain
+    // digits are allowed, so the future check below cannot be stepped around.
+    if (timestamp !== undefined && (typeof timestamp !== 'string' || !/^\d{1,12}$/.test(timestamp))) return refuse(request, response, 401);
+    if (timestamp !== undefined && Number(timestamp) > options.now() / 1000 + TIMESTAMP_TOLERANCE_S) {
+      options.logger.warn({ component: 'slack' }, 'refused a Slack request whose timestamp is more than 5 minutes in the future');
+      return refuse(request, response, 401);
     }
     listener(request, response);
   };
 }
 
 /**
- * The bot's user and bot ids, looked up once with `auth.test` (and again after a failure).
- * Requests never wait on it for long: without the ids the bot still answers, it only
- * cannot tell its own messages apart, which the listeners check for separately.
+ * The bot's user and bot ids, looked up once with `auth.test` (again a minute after a
+ * failure). Requests never wait on it: Bolt authorizes before the acknowledgement, and
+ * without the ids the bot still answers; it only cannot tell its own messages apart, which
+ * the listeners check for themselves.
  */
 class BotIdentity {
   client: webApi.WebClient | undefined;
   private lookup: Promise<{ botId?: string; botUserId?: string }> | undefined;
   private known: { botId?: string; botUserId?: string } | undefined;
+  private failedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly token: string,
@@ -150,7 +167,7 @@ class BotIdentity {
 
   lookUp(): Promise<{ botId?: string; botUserId?: string }> {
     if (this.known) return Promise.resolve(this.known);
-    if (!this.client) return Promise.resolve({});
+    if (!this.client || Date.now() - this.failedAt < IDENTITY_RETRY_MS) return Promise.resolve({});
     this.lookup ??= this.client.auth.test({ token: this.token }).then(
       (result: webApi.AuthTestResponse) => {
         this.known = { ...(result.bot_id ? { botId: result.bot_id } : {}), ...(result.user_id ? { botUserId: result.user_id } : {}) };
@@ -159,7 +176,8 @@ class BotIdentity {
       },
       (error: unknown) => {
         this.lookup = undefined;
-        this.logger.warn({ component: 'slack', err: error }, 'could not look up the bot identity with auth.test; will retry on the next request');
+        this.failedAt = Date.now();
+        this.logger.warn({ component: 'slack', err: error }, 'could not look up the bot identity with auth.test; will try again in a minute');
         return {};
       },
     );
@@ -167,8 +185,8 @@ class BotIdentity {
   }
 
   async authorization(): Promise<{ botToken: string; botId?: string; botUserId?: string }> {
-    const ids = this.known ?? (await Promise.race([this.lookUp(), new Promise<object>((resolve) => setTimeout(() => resolve({}), IDENTITY_WAIT_MS).unref())]));
-    return { botToken: this.token, ...ids };
+    if (!this.known) void this.lookUp();
+    return { botToken: this.token, ...this.known };
   }
 }
 
