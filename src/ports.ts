@@ -139,4 +139,6 @@ export interface CostStore {
 export interface DeliveryLedger {
   /** True the first time `key` is claimed by any instance; false for every repeat. */
   claim(key: string): Promise<boolean>;
+  /** Gives a claim back when its work produced nothing, so a new attempt may take it. */
+  release(key: string): Promise<void>;
 }

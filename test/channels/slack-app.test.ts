@@ -134,6 +134,17 @@ describe('/finops over HTTP', () => {
     expect(allText(blocksOf(shared[0]!.body))).toContain('Shared by <@U0ALICE01>');
     expect(buttons(blocksOf(shared[0]!.body))).toEqual([]);
     expect(posts.filter((post) => post.body.delete_original === true)).toHaveLength(1);
+    expect(posts.filter((post) => String(post.body.text).includes('already been shared'))).toHaveLength(1);
+  });
+
+  it('shows the answer another way when the response_url will not take it', async () => {
+    fake.failResponseUrl('refusing', 500);
+    fake.failResponseUrl('refusing', 500);
+    await postToSlackRoute(eventsUrl, slashCommand({ text: 'cost 7d', responseUrl: fake.responseUrl('refusing'), userId: 'U0CAROL01', channelId: 'C0COSTS01' }));
+    const [ephemeral] = await fake.waitFor(() => fake.callsTo('chat.postEphemeral').length > 0 && fake.callsTo('chat.postEphemeral'));
+    expect(ephemeral!.args).toMatchObject({ channel: 'C0COSTS01', user: 'U0CAROL01' });
+    expect(allText(ephemeral!.args.blocks as Block[])).toContain('Cost by service');
+    expect(fake.responsesTo('refusing')).toEqual([]);
   });
 });
 
@@ -149,6 +160,15 @@ describe('mentions, direct messages and App Home', () => {
     expect(posts[0]!.args).toMatchObject({ channel: 'C0COSTS01', thread_ts: '1700000200.000100' });
     expect(posts[0]!.token).toBe(TEST_BOT_TOKEN);
     expect(allText(posts[0]!.args.blocks as Block[])).toContain('Cost by service');
+  });
+
+  it('does not answer again when the message that mentioned it is edited', async () => {
+    const mention = { type: 'app_mention', user: 'U0ALICE01', text: `<@${FAKE_BOT_USER_ID}> cost 7d`, ts: '1700000250.000100', channel: 'C0COSTS01' };
+    await postToSlackRoute(eventsUrl, eventCallback(mention));
+    await fake.waitFor(() => fake.callsTo('chat.postMessage').length > 0);
+    await postToSlackRoute(eventsUrl, eventCallback({ ...mention, text: `<@${FAKE_BOT_USER_ID}> cost 30d`, edited: { user: 'U0ALICE01', ts: '1700000260.000000' } }));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(fake.callsTo('chat.postMessage')).toHaveLength(1);
   });
 
   it('keeps a follow-up in its thread', async () => {
@@ -208,6 +228,8 @@ describe('request verification', () => {
     ['a stale timestamp', { timestamp: now() - 6 * 60 }],
     ['a timestamp 6 minutes in the future', { timestamp: now() + 6 * 60 }],
     ['no signature', { unsigned: true }],
+    ['a future timestamp written as a decimal', { timestamp: now() + 6 * 60, timestampHeader: (ts: number) => `${ts}.0` }],
+    ['a future timestamp written in hexadecimal', { timestamp: now() + 6 * 60, timestampHeader: (ts: number) => `0x${ts.toString(16)}` }],
   ])('refuses %s with 401 and runs nothing', async (_name, options) => {
     const result = await postToSlackRoute(eventsUrl, command(), options);
     expect(result.status).toBe(401);
@@ -243,6 +265,14 @@ describe('when Slack refuses', () => {
     expect(String(dm!.args.text)).toContain("I'm not a member");
     expect(String(dm!.args.text)).toContain('<#C0PRIVATE>');
     expect(logLines.some((line) => line.includes('"slackError":"not_in_channel"'))).toBe(true);
+  });
+
+  it('gives up quietly on a rate limit that outlasts its retries, and logs it as one', async () => {
+    fake.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
+    fake.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
+    await postToSlackRoute(eventsUrl, eventCallback({ type: 'app_mention', user: 'U0ALICE01', text: `<@${FAKE_BOT_USER_ID}> tags`, ts: '1700000750.000100', channel: 'C0COSTS01' }));
+    await fake.waitFor(() => logLines.some((line) => line.includes('"slackError":"ratelimited"')), 15_000);
+    expect(fake.calls.filter((call) => call.method === 'chat.postMessage').map((call) => call.status)).toEqual([429, 429]);
   });
 
   it('waits out a 429 for its Retry-After and then posts once', async () => {

@@ -16,9 +16,11 @@ describe('Slack log masking', () => {
       'body: {"token":"verif1cation","response_url":"https://hooks.slack.com/commands/T1/2/SeCrEt"}',
       'form: token=verif1cation&team_id=T1&response_url=https%3A%2F%2Fhooks.slack.com',
       'secret 8f742231b10e8888abcd99yyyzzz85a5 inline',
+      'Received a message on the WebSocket: {"response_url":"https:\\/\\/hooks.slack.com\\/commands\\/T1\\/2\\/Hidden"}',
+      'http request result: {"url":"wss://wss-primary.slack.com/link/?ticket=abc-ticket-123&app_id=A1"}',
     ].join('\n');
     const masked = maskSlackSecrets(line, ['8f742231b10e8888abcd99yyyzzz85a5']);
-    for (const secret of ['xoxb-123-456-abcDEF', 'xapp-1-A01-2-beef', 'verif1cation', 'hooks.slack.com/commands', 'SeCrEt', '8f742231b10e', 'hooks.slack.com']) expect(masked).not.toContain(secret);
+    for (const secret of ['xoxb-123-456-abcDEF', 'xapp-1-A01-2-beef', 'verif1cation', 'hooks.slack.com/commands', 'SeCrEt', '8f742231b10e', 'hooks.slack.com', 'Hidden', 'abc-ticket-123']) expect(masked).not.toContain(secret);
     expect(masked).toContain('"token":"[redacted]"');
     expect(masked).toContain('team_id=T1');
   });
@@ -41,6 +43,7 @@ describe('Slack refusals as sentences', () => {
     expect(slackErrorCode({ code: 'slack_webapi_platform_error', data: { ok: false, error: 'not_in_channel' } })).toBe('not_in_channel');
     expect(slackErrorCode({ code: 'slack_webapi_rate_limited_error' })).toBe('ratelimited');
     expect(slackErrorCode({ code: 'slack_webapi_request_error' })).toBe('request_failed');
+    expect(slackErrorCode({ code: 'slack_webapi_request_error', original: { message: 'A rate limit was exceeded (url: x, retry-after: 1)' } })).toBe('ratelimited');
     expect(slackErrorCode(new Error('boom'))).toBe('unknown_error');
   });
 

@@ -43,7 +43,7 @@ export interface FakeSlack {
   responsesTo(id: string): ResponseUrlPost[];
   /** The next call to `method` fails as given (queue several by calling again). */
   failNext(method: string, failure: SlackFailure): void;
-  /** The next post to `response_url` `id` gets this HTTP status. */
+  /** The next post to `response_url` `id` gets this HTTP status (queue several by calling again). */
   failResponseUrl(id: string, status: number): void;
   /** Every later successful call to `method` is answered with `body` instead of the default (e.g. `apps.connections.open` with a Socket Mode URL). */
   setAnswer(method: string, body: Record<string, unknown>): void;
@@ -61,7 +61,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   const calls: SlackApiCall[] = [];
   const responses: ResponseUrlPost[] = [];
   const failures = new Map<string, SlackFailure[]>();
-  const responseFailures = new Map<string, number>();
+  const responseFailures = new Map<string, number[]>();
   const answers = new Map<string, Record<string, unknown>>();
   let nextTs = 1_700_000_000;
 
@@ -74,9 +74,8 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       };
       if (url.pathname.startsWith('/response/')) {
         const id = decodeURIComponent(url.pathname.slice('/response/'.length));
-        const status = responseFailures.get(id);
+        const status = responseFailures.get(id)?.shift();
         if (status !== undefined) {
-          responseFailures.delete(id);
           send(status, { ok: false, error: 'expired_url' });
           return;
         }
@@ -113,7 +112,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     callsTo: (method) => calls.filter((call) => call.method === method && call.ok),
     responsesTo: (id) => responses.filter((post) => post.id === id),
     failNext: (method, failure) => failures.set(method, [...(failures.get(method) ?? []), failure]),
-    failResponseUrl: (id, status) => responseFailures.set(id, status),
+    failResponseUrl: (id, status) => responseFailures.set(id, [...(responseFailures.get(id) ?? []), status]),
     setAnswer: (method, body) => answers.set(method, body),
     waitFor: async <T>(check: () => T | undefined | false, timeoutMs = 10_000) => {
       const deadline = Date.now() + timeoutMs;

@@ -95,6 +95,8 @@ export interface PostOptions {
   readonly secret?: string;
   /** Send no signature headers at all. */
   readonly unsigned?: boolean;
+  /** How the timestamp header spells the signed timestamp (a number Bolt reads the same, spelled differently). */
+  readonly timestampHeader?: (timestamp: number) => string;
   readonly headers?: Record<string, string>;
   readonly agent?: Agent;
 }
@@ -104,8 +106,10 @@ export function postToSlackRoute(url: string, request: SlackBody, options: PostO
   const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
   const headers: Record<string, string> = { 'content-type': request.contentType, 'content-length': String(Buffer.byteLength(request.body)), ...options.headers };
   if (!options.unsigned) {
-    headers['x-slack-request-timestamp'] = String(timestamp);
-    headers['x-slack-signature'] = slackSignature(options.secret ?? TEST_SIGNING_SECRET, timestamp, request.body);
+    const header = options.timestampHeader ? options.timestampHeader(timestamp) : String(timestamp);
+    headers['x-slack-request-timestamp'] = header;
+    // Bolt signs what Number() makes of the header, so that is what a forger would sign.
+    headers['x-slack-signature'] = slackSignature(options.secret ?? TEST_SIGNING_SECRET, String(Number(header)), request.body);
   }
   return new Promise((resolve, reject) => {
     const sent = httpRequest(url, { method: 'POST', headers, ...(options.agent ? { agent: options.agent } : {}) }, (response) => {

@@ -3,7 +3,7 @@
  * or finds it there, atomic across instances. Keys older than a day are pruned now and
  * then; Slack gives up retrying after a few minutes.
  */
-import { lt } from 'drizzle-orm';
+import { eq, lt } from 'drizzle-orm';
 import type { DeliveryLedger } from '../../ports.js';
 import type { Db } from './database.js';
 import { inboundDeliveries } from './schema.js';
@@ -24,6 +24,10 @@ export class PgDeliveryLedger implements DeliveryLedger {
     const rows = await this.db.insert(inboundDeliveries).values({ key }).onConflictDoNothing().returning({ key: inboundDeliveries.key });
     this.pruneNowAndThen();
     return rows.length === 1;
+  }
+
+  async release(key: string): Promise<void> {
+    await this.db.delete(inboundDeliveries).where(eq(inboundDeliveries.key, key));
   }
 
   /** Deletes claims received before `before`; returns how many. */

@@ -7,9 +7,11 @@
 /** The Slack error code of a failed Web API call (`not_in_channel`, `ratelimited` …), or the error's own code. */
 export function slackErrorCode(error: unknown): string {
   if (typeof error !== 'object' || error === null) return 'unknown_error';
-  const { code, data } = error as { code?: unknown; data?: { error?: unknown } };
+  const { code, data, original } = error as { code?: unknown; data?: { error?: unknown }; original?: { message?: unknown } };
   if (typeof data?.error === 'string') return data.error;
   if (code === 'slack_webapi_rate_limited_error') return 'ratelimited';
+  // The client waits out each 429 and retries; when retries run out, the last one arrives wrapped.
+  if (code === 'slack_webapi_request_error' && typeof original?.message === 'string' && original.message.startsWith('A rate limit was exceeded')) return 'ratelimited';
   if (code === 'slack_webapi_request_error') return 'request_failed';
   if (code === 'slack_webapi_http_error') return 'http_error';
   return typeof code === 'string' ? code : 'unknown_error';

@@ -4,15 +4,18 @@
  * delivery in the shared ledger so a retry — on this instance or another, before or after
  * a restart — is answered once, then asks the engine and posts the rendered reply.
  */
-import type { AllMiddlewareArgs, App, BlockAction, RespondFn, SlackActionMiddlewareArgs, SlackCommandMiddlewareArgs, webApi } from '@slack/bolt';
+import type { AllMiddlewareArgs, App, BlockAction, RespondFn, SlackActionMiddlewareArgs, SlackCommandMiddlewareArgs, types, webApi } from '@slack/bolt';
 
 type WebClient = webApi.WebClient;
+type AppMentionEvent = types.AppMentionEvent;
 import type { Reply } from '../../core/reply.js';
 import type { Logger } from '../../logger.js';
 import type { DeliveryLedger } from '../../ports.js';
 import { renderSlackHomeView, renderSlackMessage } from '../../render/slack-blocks.js';
+import { escapeSlack } from '../../render/slack-text.js';
 import type { WorkQueue } from '../work-queue.js';
-import { describeSlackFailure, slackErrorCode } from './slack-errors.js';
+import { slackErrorCode } from './slack-errors.js';
+import { answerPrivately, postEphemeral, postInThread, respondOrLog } from './slack-replies.js';
 
 /** The slash command this app registers (the manifest declares the same). */
 export const SLASH_COMMAND = '/finops';
@@ -22,6 +25,9 @@ export const SHARE_ACTION_ID = 'share_reply';
 
 /** The Events API events the listeners handle (the manifest subscribes to the same). */
 export const SUBSCRIBED_EVENTS = ['app_mention', 'message.im', 'app_home_opened'] as const;
+
+/** Message subtypes that carry a question: a plain message, one with a file, a thread reply sent to the channel too. */
+const QUESTION_SUBTYPES: ReadonlySet<string | undefined> = new Set([undefined, 'file_share', 'thread_broadcast']);
 
 /** Longest command text a Share button can carry (Slack allows 2,000 characters in a value). */
 const MAX_SHARE_VALUE = 1_900;
@@ -64,7 +70,7 @@ export function registerSlackListeners(app: App, deps: ListenerDeps): void {
     }
   };
 
-  app.command(SLASH_COMMAND, async ({ command, ack, respond }: SlackCommandMiddlewareArgs & AllMiddlewareArgs) => {
+  app.command(SLASH_COMMAND, async ({ command, ack, respond, client }: SlackCommandMiddlewareArgs & AllMiddlewareArgs) => {
     await ack();
     await deps.answers.run(async () => {
       if (!(await firstDelivery(`slack:command:${command.trigger_id}`))) return;
@@ -72,7 +78,7 @@ export function registerSlackListeners(app: App, deps: ListenerDeps): void {
       const reply = await deps.engine.handle(text, { channel: 'slack', userId: command.user_id, conversationId: command.channel_id });
       const shareable = reply.kind === 'answer' && text.length <= MAX_SHARE_VALUE;
       const message = renderSlackMessage(reply, shareable ? { buttons: [{ text: 'Share in channel', actionId: SHARE_ACTION_ID, value: text, style: 'primary' }] } : {});
-      await respondOrLog(respond, { response_type: 'ephemeral', ...message }, log);
+      await answerPrivately(respond, client, { channel: command.channel_id, user: command.user_id, threadTs: undefined }, message, log);
     });
   });
 
@@ -82,43 +88,64 @@ export function registerSlackListeners(app: App, deps: ListenerDeps): void {
     await deps.answers.run(() => shareReply(body, action.value ?? '', respond));
   });
 
+  /**
+   * Posts an answer for the whole channel and removes the private copy. One share per
+   * private answer: a second click is told so; a share that posted nothing can be retried.
+   */
   const shareReply = async (body: BlockAction, text: string, respond: RespondFn): Promise<void> => {
     const container = body.container as { message_ts?: string } | undefined;
-    if (!(await firstDelivery(`slack:share:${body.channel?.id ?? ''}:${container?.message_ts ?? body.trigger_id}`))) return;
-    const reply = await deps.engine.handle(text, { channel: 'slack', userId: body.user.id, conversationId: body.channel?.id });
-    if (reply.kind !== 'answer') {
-      await respondOrLog(respond, { response_type: 'ephemeral', replace_original: false, ...renderSlackMessage(reply) }, log);
+    const key = `slack:share:${body.channel?.id ?? ''}:${container?.message_ts ?? body.trigger_id}`;
+    if (!(await firstDelivery(key))) {
+      await respondOrLog(respond, { response_type: 'ephemeral', replace_original: false, text: 'This answer has already been shared in the channel.' }, log);
       return;
     }
-    const shared = renderSlackMessage(reply, { note: `Shared by <@${body.user.id}> · \`${SLASH_COMMAND} ${escapeSlack(text)}\`` });
-    if (await respondOrLog(respond, { response_type: 'in_channel', replace_original: false, ...shared }, log)) {
+    const reply = await deps.engine.handle(text, { channel: 'slack', userId: body.user.id, conversationId: body.channel?.id });
+    const shared =
+      reply.kind === 'answer' &&
+      (await respondOrLog(
+        respond,
+        { response_type: 'in_channel', replace_original: false, ...renderSlackMessage(reply, { note: `Shared by <@${body.user.id}> · \`${SLASH_COMMAND} ${escapeSlack(text).replaceAll('`', "'")}\`` }) },
+        log,
+      ));
+    if (shared) {
       await respondOrLog(respond, { delete_original: true }, log);
+      return;
     }
+    await deps.deliveries.release(key).catch((error: unknown) => log.warn({ err: error, delivery: key }, 'could not release a Slack delivery'));
+    if (reply.kind !== 'answer') await respondOrLog(respond, { response_type: 'ephemeral', replace_original: false, ...renderSlackMessage(reply) }, log);
   };
 
-  app.event('app_mention', ({ event, body, client }) => deps.answers.run(async () => {
-    if (!(await firstDelivery(`slack:event:${body.event_id}`))) return;
-    const text = unescapeSlack(stripLeadingMentions(event.text));
+  app.event('app_mention', async ({ event, client }) => {
+    // Editing a message sends the mention again, with a new event id: one answer per message.
+    if ('edited' in event && event.edited) return;
+    await deps.answers.run(() => answerMention(client, event));
+  });
+
+  const answerMention = async (client: WebClient, event: AppMentionEvent): Promise<void> => {
+    if (!(await firstDelivery(`slack:message:${event.channel}:${event.ts}`))) return;
+    const text = unescapeSlack(stripLeadingMentions(event.text ?? ''));
     const context: SlackRequestContext = { channel: 'slack', ...(event.user ? { userId: event.user } : {}), conversationId: event.channel };
     const reply = await deps.engine.handle(text, context);
     const threadTs = event.thread_ts ?? event.ts;
     // Usage help and errors go only to the asker; answers go in the thread for everyone.
     if (reply.kind !== 'answer' && event.user) {
-      await postEphemeral(client, { channel: event.channel, user: event.user, threadTs }, reply, log);
+      await postEphemeral(client, { channel: event.channel, user: event.user, threadTs }, renderSlackMessage(reply), log);
     } else {
       await postInThread(client, { channel: event.channel, user: event.user, threadTs }, reply, log);
     }
-  }));
+  };
 
-  app.message(async ({ message, body, client }) => {
-    // Direct messages only; edits, joins and the bot's own posts are not questions.
-    if (message.channel_type !== 'im' || message.subtype !== undefined || 'bot_id' in message) return;
-    const eventId = (body as { event_id?: string }).event_id ?? `${message.channel}:${message.ts}`;
+  app.message(async ({ message, client }) => {
+    // Direct messages only; edits, joins and bots' posts (our own included) are not questions.
+    if (message.channel_type !== 'im' || !QUESTION_SUBTYPES.has(message.subtype) || ('bot_id' in message && message.bot_id)) return;
+    if (!('user' in message) || !message.user) return;
+    const user = message.user;
+    const threadTs = 'thread_ts' in message && typeof message.thread_ts === 'string' ? message.thread_ts : undefined;
     await deps.answers.run(async () => {
-      if (!(await firstDelivery(`slack:event:${eventId}`))) return;
-      const text = unescapeSlack(stripLeadingMentions(message.text ?? ''));
-      const reply = await deps.engine.handle(text, { channel: 'slack', userId: message.user, conversationId: message.channel });
-      await postInThread(client, { channel: message.channel, user: message.user, threadTs: message.thread_ts }, reply, log);
+      if (!(await firstDelivery(`slack:message:${message.channel}:${message.ts}`))) return;
+      const text = unescapeSlack(stripLeadingMentions(('text' in message ? message.text : undefined) ?? ''));
+      const reply = await deps.engine.handle(text, { channel: 'slack', userId: user, conversationId: message.channel });
+      await postInThread(client, { channel: message.channel, user, threadTs }, reply, log);
     });
   });
 
@@ -140,56 +167,6 @@ export function registerSlackListeners(app: App, deps: ListenerDeps): void {
   };
 }
 
-interface ReplyTarget {
-  readonly channel: string;
-  readonly user: string | undefined;
-  readonly threadTs: string | undefined;
-}
-
-/** Posts `reply` in the channel (in the thread when there is one); a refusal is explained to the asker. */
-async function postInThread(client: WebClient, target: ReplyTarget, reply: Reply, log: Logger): Promise<void> {
-  try {
-    await client.chat.postMessage({ channel: target.channel, ...(target.threadTs ? { thread_ts: target.threadTs } : {}), ...renderSlackMessage(reply) });
-  } catch (error) {
-    await explainFailure(client, target, error, 'chat.postMessage', log);
-  }
-}
-
-/** Shows `reply` to the asker only. */
-async function postEphemeral(client: WebClient, target: ReplyTarget & { user: string }, reply: Reply, log: Logger): Promise<void> {
-  try {
-    await client.chat.postEphemeral({ channel: target.channel, user: target.user, ...(target.threadTs ? { thread_ts: target.threadTs } : {}), ...renderSlackMessage(reply) });
-  } catch (error) {
-    await explainFailure(client, target, error, 'chat.postEphemeral', log);
-  }
-}
-
-/**
- * Logs a refused post and tells the asker why in a direct message: the channel that
- * refused the reply would refuse the explanation too.
- */
-async function explainFailure(client: WebClient, target: ReplyTarget, error: unknown, method: string, log: Logger): Promise<void> {
-  const code = slackErrorCode(error);
-  log.warn({ slackError: code, method, channel: target.channel }, 'Slack refused a reply');
-  if (!target.user || target.channel === target.user) return;
-  try {
-    await client.chat.postMessage({ channel: target.user, text: describeSlackFailure(code, target.channel) });
-  } catch (second) {
-    log.warn({ slackError: slackErrorCode(second), method: 'chat.postMessage', channel: 'direct message' }, 'could not tell the user why their reply failed');
-  }
-}
-
-/** Sends through a `response_url`; returns false (and logs) when Slack refuses it, which only happens once the URL has expired or been used up. */
-async function respondOrLog(respond: RespondFn, message: Parameters<RespondFn>[0], log: Logger): Promise<boolean> {
-  try {
-    await respond(message);
-    return true;
-  } catch (error) {
-    log.warn({ err: error instanceof Error ? error.message : String(error), method: 'response_url' }, 'could not answer through the response URL');
-    return false;
-  }
-}
-
 /** Removes the `<@U…>` mentions a message starts with (the bot's own, in a mention). */
 export function stripLeadingMentions(text: string): string {
   return text.replace(/^\s*(?:<@[UW][A-Z0-9]+(?:\|[^>]*)?>[\s,:]*)+/, '').trim();
@@ -200,6 +177,3 @@ export function unescapeSlack(text: string): string {
   return text.replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&amp;', '&');
 }
 
-function escapeSlack(text: string): string {
-  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
-}

@@ -12,7 +12,9 @@ import type { Logger } from '../../logger.js';
 const SLACK_SECRET_PATTERNS: readonly RegExp[] = [
   /()xox[a-z]-[A-Za-z0-9-]+/g,
   /()xapp-[A-Za-z0-9-]+/g,
-  /()https:\/\/hooks\.slack\.com\/[^\s"'<>]+/g,
+  /()https?:\\?\/\\?\/hooks\.slack\.com[^\s"'<>]*/g,
+  /("response_url"\s*:\s*")[^"]*/g,
+  /(\bticket=)[^&\s"]+/g,
   /("token"\s*:\s*")[^"]*/g,
   /(\btoken=)[^&\s"]+/g,
   /(\bresponse_url=)[^&\s"]+/g,

@@ -35,6 +35,13 @@ describe(`delivery ledger on ${testDatabaseKind}`, () => {
     expect(await restarted.claim('slack:command:b')).toBe(false);
   });
 
+  it('lets a released claim be taken again, once', async () => {
+    const ledger = new PgDeliveryLedger(test.database.db);
+    expect(await ledger.claim('slack:share:C1:1.2')).toBe(true);
+    await ledger.release('slack:share:C1:1.2');
+    expect(await Promise.all([ledger.claim('slack:share:C1:1.2'), ledger.claim('slack:share:C1:1.2')])).toEqual(expect.arrayContaining([true, false]));
+  });
+
   it('forgets claims older than a given time, and only those', async () => {
     const ledger = new PgDeliveryLedger(test.database.db);
     await ledger.claim('slack:event:Ev0OLD');
