@@ -2,6 +2,7 @@
  * The interfaces the application needs from the outside world. Adapters implement them;
  * only main.ts knows which implementation is in use.
  */
+import type { DailyStackChart } from './core/chart.js';
 import type { CostFact, CostMetric, Facet, KeyedAmount } from './core/cost-model.js';
 import type { Amount } from './core/money.js';
 import type { DateRange, PlainDate } from './core/period.js';
@@ -141,4 +142,10 @@ export interface DeliveryLedger {
   claim(key: string): Promise<boolean>;
   /** Gives a claim back when its work produced nothing, so a new attempt may take it. */
   release(key: string): Promise<void>;
+}
+
+/** Draws charts for digests. */
+export interface ChartRenderer {
+  /** A PNG image of `chart`. */
+  renderPng(chart: DailyStackChart): Promise<Uint8Array>;
 }
