@@ -6,6 +6,7 @@ import type { DailyStackChart } from './core/chart.js';
 import type { CostFact, CostMetric, Facet, KeyedAmount } from './core/cost-model.js';
 import type { Amount } from './core/money.js';
 import type { DateRange, PlainDate } from './core/period.js';
+import type { Reply } from './core/reply.js';
 
 /** Tells the time. Passed in so tests and the core never read the wall clock themselves. */
 export interface Clock {
@@ -148,4 +149,85 @@ export interface DeliveryLedger {
 export interface ChartRenderer {
   /** A PNG image of `chart`. */
   renderPng(chart: DailyStackChart): Promise<Uint8Array>;
+}
+
+/** How often a digest comes. */
+export type Cadence = 'daily' | 'weekly';
+
+/** Where a conversation lives. */
+export type Platform = 'slack' | 'teams';
+
+/** A conversation's subscription to a digest. */
+export interface Subscription {
+  readonly id: number;
+  readonly platform: Platform;
+  readonly conversationId: string;
+  readonly cadence: Cadence;
+  /** The team whose digest it is; undefined for the whole organisation, '' for untagged spend. */
+  readonly team: string | undefined;
+  readonly timeZone: string;
+  readonly createdBy: string;
+  readonly createdAt: Date;
+  /** The last delivery problem that needs a person, cleared by the next success. */
+  readonly problem: string | undefined;
+  readonly problemAt: Date | undefined;
+}
+
+/** What a new subscription says. */
+export type NewSubscription = Pick<Subscription, 'platform' | 'conversationId' | 'cadence' | 'team' | 'timeZone' | 'createdBy'>;
+
+/** Subscriptions, channel-neutral (Slack and Teams alike). */
+export interface SubscriptionStore {
+  /** Adds the subscription; `created` is false when the conversation already had it. */
+  subscribe(subscription: NewSubscription): Promise<{ created: boolean; subscription: Subscription }>;
+  /** Removes it; false when there was none. */
+  unsubscribe(target: Pick<Subscription, 'platform' | 'conversationId' | 'cadence' | 'team'>): Promise<boolean>;
+  /** The conversation's subscriptions, with the last delivery of each. */
+  listFor(platform: Platform, conversationId: string): Promise<{ subscription: Subscription; lastDelivery: DeliveryRecord | undefined }[]>;
+  /** The distinct time zones of subscriptions of each cadence (the scheduler runs one timer per pair). */
+  schedules(): Promise<{ cadence: Cadence; timeZone: string }[]>;
+}
+
+/** How far one digest's delivery got. */
+export interface DeliveryRecord {
+  readonly subscriptionId: number;
+  readonly periodKey: string;
+  readonly status: 'pending' | 'claimed' | 'message_posted' | 'posted' | 'failed';
+  readonly attempts: number;
+  readonly messageId: string | undefined;
+  readonly error: string | undefined;
+  readonly postedAt: Date | undefined;
+}
+
+/** A delivery this instance has taken, with its subscription. */
+export interface ClaimedDelivery {
+  readonly delivery: DeliveryRecord;
+  readonly subscription: Subscription;
+}
+
+/**
+ * The ledger that makes each digest go out once, whatever number of instances run: rows
+ * keyed by (subscription, period), taken one at a time under an expiring lease in single
+ * atomic statements (no session state, so it works through RDS Proxy).
+ */
+export interface DigestDeliveryStore {
+  /** Plans the digest `periodKey` for every subscription of `cadence` in `timeZone` (idempotent); returns how many were new. */
+  plan(cadence: Cadence, timeZone: string, periodKey: string): Promise<number>;
+  /** Takes the next delivery that is planned, whose lease expired, or that failed and may be retried; undefined when none. */
+  claimNext(holder: string, leaseMs: number): Promise<ClaimedDelivery | undefined>;
+  /** Records the posted message (still `holder`'s, lease extended). */
+  recordMessage(delivery: DeliveryRecord, holder: string, messageId: string, leaseMs: number): Promise<void>;
+  /** The digest is out: message and chart. Clears the subscription's problem. */
+  recordPosted(delivery: DeliveryRecord, holder: string, chartId: string | undefined): Promise<void>;
+  /** The attempt failed; `permanent` failures are not retried and mark the subscription's problem. */
+  recordFailure(delivery: DeliveryRecord, holder: string, error: string, permanent: boolean): Promise<void>;
+}
+
+/** Posts digests into conversations of one platform. */
+export interface DigestNotifier {
+  readonly platform: Platform;
+  /** Posts the digest; returns the message id. Throws a DeliveryError when the platform refuses. */
+  postMessage(conversationId: string, reply: Reply): Promise<string>;
+  /** Posts the chart right after the message; returns the file id. Throws a DeliveryError when refused. */
+  postChart(conversationId: string, png: Uint8Array, title: string): Promise<string>;
 }

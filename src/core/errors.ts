@@ -31,3 +31,19 @@ export class FinOpsError extends Error {
 export function isFinOpsError(error: unknown, code?: ErrorCode): error is FinOpsError {
   return error instanceof FinOpsError && (code === undefined || error.code === code);
 }
+
+/**
+ * A chat platform refused a delivery. `permanent` failures (bot removed, channel archived)
+ * need a person; the others (rate limits, outages) are worth retrying.
+ */
+export class DeliveryError extends Error {
+  constructor(
+    readonly code: string,
+    readonly permanent: boolean,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'DeliveryError';
+  }
+}

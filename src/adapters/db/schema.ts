@@ -4,7 +4,7 @@
  * and PGlite alike.
  */
 import { sql } from 'drizzle-orm';
-import { boolean, date, index, integer, numeric, pgTable, primaryKey, serial, text, timestamp } from 'drizzle-orm/pg-core';
+import { boolean, date, index, integer, numeric, pgTable, primaryKey, serial, text, timestamp, unique } from 'drizzle-orm/pg-core';
 
 /** Exact amounts: Cost Explorer reports 10 fractional digits. */
 const amount = (name: string) => numeric(name, { precision: 24, scale: 10 }).notNull();
@@ -130,4 +130,53 @@ export const inboundDeliveries = pgTable(
     receivedAt: timestamp('received_at', { withTimezone: true }).notNull().default(sql`now()`),
   },
   (table) => [index('inbound_deliveries_received_at_idx').on(table.receivedAt)],
+);
+
+/**
+ * Digest subscriptions: a conversation (Slack channel, Teams conversation) receives the daily
+ * or weekly digest of one team, or of the whole organisation when `team` is null ('' is
+ * spend without the team tag). One per conversation, cadence and team.
+ */
+export const digestSubscriptions = pgTable(
+  'digest_subscriptions',
+  {
+    id: serial('id').primaryKey(),
+    platform: text('platform').notNull(),
+    conversationId: text('conversation_id').notNull(),
+    cadence: text('cadence').notNull(),
+    team: text('team'),
+    timeZone: text('time_zone').notNull(),
+    createdBy: text('created_by').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().default(sql`now()`),
+    /** The last delivery problem that needs a person (bot removed, channel archived), until a delivery succeeds. */
+    problem: text('problem'),
+    problemAt: timestamp('problem_at', { withTimezone: true }),
+  },
+  (table) => [unique('digest_subscriptions_target_key').on(table.platform, table.conversationId, table.cadence, table.team).nullsNotDistinct()],
+);
+
+/**
+ * One digest (subscription, period) and how far its delivery got: planned `pending`, taken
+ * by an instance under a lease (`claimed`), `message_posted` (with the message id, so a
+ * retry only adds the chart), `posted`, or `failed` (retried while `attempts` allow). The
+ * primary key makes "each digest once" a property of the table, across instances.
+ */
+export const digestDeliveries = pgTable(
+  'digest_deliveries',
+  {
+    subscriptionId: integer('subscription_id')
+      .notNull()
+      .references(() => digestSubscriptions.id, { onDelete: 'cascade' }),
+    periodKey: text('period_key').notNull(),
+    status: text('status').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    claimedBy: text('claimed_by'),
+    leaseUntil: timestamp('lease_until', { withTimezone: true }),
+    messageId: text('message_id'),
+    chartId: text('chart_id'),
+    error: text('error'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().default(sql`now()`),
+    postedAt: timestamp('posted_at', { withTimezone: true }),
+  },
+  (table) => [primaryKey({ columns: [table.subscriptionId, table.periodKey] }), index('digest_deliveries_status_idx').on(table.status, table.leaseUntil)],
 );
