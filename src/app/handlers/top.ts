@@ -55,8 +55,18 @@ export async function handleTop(deps: HandlerDeps, command: Extract<Command, { n
   return { kind: 'answer', title: `Top movers${teamSuffix(scope.team)}, ${scope.requested.label}`, blocks };
 }
 
-function moverBlocks(title: string, movers: { increases: Mover[]; decreases: Mover[] }, netChange: bigint, scope: ReportScope): ReplyBlock[] {
-  const shown = [...movers.increases.slice(0, INCREASES), ...movers.decreases.slice(0, DECREASES)];
+/**
+ * The largest increases and decreases of one view (teams, services …) as a table, with a
+ * line saying how much of the net change they explain. Digests reuse it with fewer rows.
+ */
+export function moverBlocks(
+  title: string,
+  movers: { increases: Mover[]; decreases: Mover[] },
+  netChange: bigint,
+  scope: Pick<ReportScope, 'currency'>,
+  limits: { readonly increases: number; readonly decreases: number } = { increases: INCREASES, decreases: DECREASES },
+): ReplyBlock[] {
+  const shown = [...movers.increases.slice(0, limits.increases), ...movers.decreases.slice(0, limits.decreases)];
   if (shown.length === 0) return [{ type: 'text', text: `*By ${title.toLowerCase()}*: nothing changed by a cent or more.` }];
   const blocks: ReplyBlock[] = [
     {
