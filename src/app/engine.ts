@@ -12,9 +12,12 @@ import { handleForecast } from './handlers/forecast.js';
 import { handleHelp } from './handlers/help.js';
 import { handleStatus } from './handlers/status.js';
 import { handleTags } from './handlers/tags.js';
+import { handleDigest } from './handlers/digest.js';
+import { handleSubscribe, handleSubscriptions } from './handlers/subscriptions.js';
 import { handleTop } from './handlers/top.js';
 import { parseCommand, stripInvocation } from './parse-command.js';
 import type { HandlerDeps } from './report-context.js';
+import type { SubscriptionStore } from '../ports.js';
 
 /** Who is asking and where; channels fill in what they know. */
 export interface RequestContext {
@@ -29,16 +32,26 @@ export interface EngineLogger {
 }
 
 /** The subcommands this build answers, in the order `help` lists them. */
-export const OFFERED_COMMANDS: readonly CommandName[] = ['help', 'cost', 'top', 'forecast', 'tags', 'status'];
+export const OFFERED_COMMANDS: readonly CommandName[] = ['help', 'cost', 'top', 'forecast', 'tags', 'digest', 'subscribe', 'unsubscribe', 'subscriptions', 'status'];
+
+/** What the engine works with: the cost store and, for digests, the subscriptions. */
+export interface EngineDeps extends HandlerDeps {
+  readonly subscriptions?: SubscriptionStore | undefined;
+}
+
+const SUBSCRIPTION_COMMANDS: readonly CommandName[] = ['subscribe', 'unsubscribe', 'subscriptions'];
 
 /** Answers commands from stored cost data. */
 export class CommandEngine {
-  readonly offered = OFFERED_COMMANDS;
+  readonly offered: readonly CommandName[];
 
   constructor(
-    private readonly deps: HandlerDeps,
+    private readonly deps: EngineDeps,
     private readonly logger: EngineLogger,
-  ) {}
+  ) {
+    // Without a subscription store (a bare engine in tests or tools) there is nothing to subscribe to.
+    this.offered = deps.subscriptions ? OFFERED_COMMANDS : OFFERED_COMMANDS.filter((name) => !SUBSCRIPTION_COMMANDS.includes(name));
+  }
 
   /** Parses and answers one line. Never throws. */
   async handle(line: string, context: RequestContext): Promise<Reply> {
@@ -48,7 +61,7 @@ export class CommandEngine {
       return errorReply(parsed.failure.message, parsed.failure.hint);
     }
     try {
-      return await this.answer(parsed.command);
+      return await this.answer(parsed.command, context);
     } catch (error) {
       if (isFinOpsError(error)) return errorReply(error.message);
       this.logger.error({ err: error, command: stripInvocation(line).slice(0, 200), channel: context.channel }, 'command failed');
@@ -64,7 +77,7 @@ export class CommandEngine {
     return Promise.all([this.handle('cost mtd by team', context), this.handle('forecast', context)]);
   }
 
-  private async answer(command: Command): Promise<Reply> {
+  private async answer(command: Command, context: RequestContext): Promise<Reply> {
     switch (command.name) {
       case 'help':
         return handleHelp(command, this.offered);
@@ -78,6 +91,13 @@ export class CommandEngine {
         return handleTags(this.deps, command);
       case 'status':
         return handleStatus(this.deps);
+      case 'digest':
+        return handleDigest(this.deps, command);
+      case 'subscribe':
+      case 'unsubscribe':
+        return handleSubscribe({ ...this.deps, subscriptions: this.deps.subscriptions! }, command, context);
+      case 'subscriptions':
+        return handleSubscriptions({ ...this.deps, subscriptions: this.deps.subscriptions! }, context);
       default:
         // The parser only lets offered subcommands through.
         throw new Error(`no handler for ${command.name}`);

@@ -32,6 +32,8 @@ export interface EngineSettings {
   /** Facets the sync keeps (decides which `by tag:<Key>` questions can be answered). */
   readonly facets: readonly Facet[];
   readonly sourceKind: 'aws' | 'demo';
+  /** When digests go out (cron expressions), for `subscriptions` to say. */
+  readonly digestSchedule?: { readonly daily: string; readonly weekly: string } | undefined;
 }
 
 /** Dependencies of the command handlers. */

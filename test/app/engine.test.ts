@@ -218,7 +218,7 @@ describe(`command engine on ${testDatabaseKind}`, () => {
   it('help lists only what it can do, and explains one subcommand', async () => {
     const reply = await engine.handle('help', console);
     const names = table(reply).rows.map((row) => row[0]!.split(' ')[0]!.replaceAll('`', ''));
-    expect(names).toEqual(['help', 'cost', 'top', 'forecast', 'tags', 'status']);
+    expect(names).toEqual(['help', 'cost', 'top', 'forecast', 'tags', 'digest', 'status']);
     const cost = renderText(await engine.handle('help cost', console));
     expect(cost).toContain('cost [PERIOD] [by DIM] [for TEAM]');
     expect(cost).toContain('YYYY-MM-DD..YYYY-MM-DD');
@@ -230,7 +230,7 @@ describe(`command engine on ${testDatabaseKind}`, () => {
     const question = await engine.handle('why did our RDS bill jump?', console);
     expect(question.kind).toBe('help');
     expect(renderText(question)).toContain("I can't answer questions in plain words yet");
-    expect(table(question).rows.length).toBe(6);
+    expect(table(question).rows.length).toBe(7);
     expect(renderText(await engine.handle('cots 7d', console))).toContain('Did you mean `cost 7d`?');
     expect((await engine.handle('frobnicate', console)).kind).toBe('error');
     expect((await engine.handle('what changed this week', console)).kind).toBe('help');
