@@ -1,11 +1,19 @@
 #!/usr/bin/env node
 /**
- * `finops-bot serve | chat | migrate`. Configuration errors print one line and exit 1;
+ * `finops-bot serve | chat | digest | migrate`. Configuration errors print one line and exit 1;
  * nothing else the bot does ends the process with a stack trace.
  */
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
-import { createFinOpsApp, databaseTarget, serve } from './main.js';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createDigestRunner, createFinOpsApp, databaseTarget, serve, slackChannelFor } from './main.js';
+import { VegaChartRenderer } from './adapters/chart/vega-chart-renderer.js';
+import { buildDigest } from './app/digest.js';
+import { resolveTeam } from './app/report-context.js';
+import type { Cadence } from './ports.js';
+import { renderText } from './render/text.js';
 import { runConsole } from './channels/console/console-channel.js';
 import { openDatabase } from './adapters/db/database.js';
 import { isFinOpsError } from './core/errors.js';
@@ -14,6 +22,9 @@ const USAGE = `Usage: finops-bot <command>
 
   serve     HTTP server for Slack and Teams plus the scheduler (the console too, without credentials)
   chat      console: one command per line on stdin, answers on stdout
+  digest daily|weekly [--team T] [--post]
+            build a digest now and print it with its chart's file path, or post the due
+            digests to the subscribed channels (each period still goes out once)
   migrate   apply database migrations and exit
 `;
 
@@ -23,7 +34,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return command === undefined ? 1 : 0;
   }
-  if (!['serve', 'chat', 'migrate'].includes(command)) {
+  if (!['serve', 'chat', 'digest', 'migrate'].includes(command)) {
     process.stderr.write(`finops-bot: unknown command \`${command}\`.\n${USAGE}`);
     return 1;
   }
@@ -42,6 +53,8 @@ async function main(argv: string[]): Promise<number> {
       return migrate(config, createLogger(config.logLevel));
     case 'chat':
       return chat(config, createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, 2));
+    case 'digest':
+      return digest(config, createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, 2), argv.slice(1));
     default:
       return runServer(config, createLogger(config.logLevel));
   }
@@ -70,6 +83,66 @@ async function chat(config: Config, logger: Logger): Promise<number> {
   } finally {
     await app.close();
   }
+}
+
+/** `finops-bot digest daily|weekly [--team T] [--post]`. */
+async function digest(config: Config, logger: Logger, args: string[]): Promise<number> {
+  const options = parseDigestArgs(args);
+  if (typeof options === 'string') {
+    process.stderr.write(`finops-bot: ${options}\n${USAGE}`);
+    return 1;
+  }
+  if (options.post && !config.slack) {
+    process.stderr.write('finops-bot: --post needs Slack credentials (SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET or SLACK_APP_TOKEN).\n');
+    return 1;
+  }
+  const app = await createFinOpsApp(config, logger);
+  try {
+    if (await app.isStale()) {
+      process.stderr.write(`Syncing cost data from the ${app.source.kind === 'aws' ? 'AWS Cost Explorer' : 'demo organisation'}…\n`);
+      await app.sync();
+    }
+    const team = options.team === undefined ? undefined : await resolveTeam(app.handlerDeps, ['untagged', '(untagged)'].includes(options.team.toLowerCase()) ? '' : options.team);
+    if (!options.post) {
+      const built = await buildDigest(app.handlerDeps, { cadence: options.cadence, team });
+      const chartPath = join(tmpdir(), `finops-digest-${built.periodKey.replace(':', '-')}${team === undefined ? '' : `-${team.replace(/[^\w.-]+/g, '_') || 'untagged'}`}.png`);
+      writeFileSync(chartPath, await new VegaChartRenderer().renderPng(built.chart));
+      process.stdout.write(`${renderText(built.reply)}Chart: ${chartPath}\n`);
+      return 0;
+    }
+    const runner = createDigestRunner(app, logger, slackChannelFor(config.slack!, app, logger));
+    let posted = 0;
+    let failed = 0;
+    for (const schedule of await app.digests.schedules()) {
+      if (schedule.cadence !== options.cadence) continue;
+      const report = await runner.runDue(schedule.cadence, schedule.timeZone, team);
+      posted += report.posted;
+      failed += report.failed;
+    }
+    process.stdout.write(`Posted ${posted} ${options.cadence} digest${posted === 1 ? '' : 's'}${failed ? `; ${failed} failed (see the log, and \`subscriptions\` in the channel)` : ''}.\n`);
+    return failed ? 1 : 0;
+  } catch (error) {
+    if (!isFinOpsError(error)) throw error;
+    process.stderr.write(`finops-bot: ${error.message}\n`);
+    return 1;
+  } finally {
+    await app.close();
+  }
+}
+
+function parseDigestArgs(args: string[]): { cadence: Cadence; team: string | undefined; post: boolean } | string {
+  const [cadence, ...rest] = args;
+  if (cadence !== 'daily' && cadence !== 'weekly') return '`digest` needs `daily` or `weekly`.';
+  let team: string | undefined;
+  let post = false;
+  for (let index = 0; index < rest.length; index++) {
+    const arg = rest[index]!;
+    if (arg === '--post') post = true;
+    else if (arg === '--team' && rest[index + 1] !== undefined) team = rest[++index];
+    else if (arg.startsWith('--team=')) team = arg.slice('--team='.length);
+    else return `\`digest\` does not take \`${arg}\`.`;
+  }
+  return { cadence, team, post };
 }
 
 async function runServer(config: Config, logger: Logger): Promise<number> {

@@ -2,6 +2,8 @@
  * Wiring only: configuration → adapters → engine → channels and scheduler. The one module
  * that knows every concrete class.
  */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import cron, { type ScheduledTask } from 'node-cron';
 import { CostExplorerSource, createCostExplorerClient } from './adapters/aws/cost-explorer-source.js';
 import { PgCostStore } from './adapters/db/cost-store.js';
@@ -10,6 +12,11 @@ import { DemoCostSource } from './adapters/demo/demo-cost-source.js';
 import { CommandEngine } from './app/engine.js';
 import { DEFAULT_SYNC_SETTINGS, isStale, type SyncReport, type SyncSettings, syncCosts } from './app/sync-costs.js';
 import { PgDeliveryLedger } from './adapters/db/delivery-ledger.js';
+import { PgDigestStore } from './adapters/db/digest-store.js';
+import { VegaChartRenderer } from './adapters/chart/vega-chart-renderer.js';
+import { DigestRunner } from './app/digest-runner.js';
+import type { HandlerDeps } from './app/report-context.js';
+import { type DigestTimers, startDigestTimers } from './channels/schedule/digest-timers.js';
 import { runConsole } from './channels/console/console-channel.js';
 import { type RouteHandler, startHttpServer } from './channels/http/http-server.js';
 import { createSlackChannel, SLACK_EVENTS_PATH, type SlackChannel } from './channels/slack/slack-channel.js';
@@ -24,6 +31,10 @@ export interface FinOpsApp {
   readonly store: PgCostStore;
   readonly source: CostSource;
   readonly engine: CommandEngine;
+  /** What the handlers read: the store, the clock and the settings (digests are built from them too). */
+  readonly handlerDeps: HandlerDeps;
+  /** Subscriptions and the digest delivery ledger. */
+  readonly digests: PgDigestStore;
   /** Syncs stale facets (or all recent days with `force`); never throws. */
   sync(options?: { force?: boolean }): Promise<SyncReport | undefined>;
   /** Resolves when no sync is running, or after `timeoutMs`. */
@@ -38,6 +49,8 @@ export interface AppOverrides {
   readonly source?: CostSource;
   /** Days of history the first sync fetches (400 in production; tests keep it short). */
   readonly backfillDays?: number;
+  /** When to sweep for unfinished digest deliveries (every minute in production). */
+  readonly digestSweepCron?: string;
   /** Retries of a failed Slack Web API call (3 in production). */
   readonly slackWebApiRetries?: number;
 }
@@ -70,20 +83,20 @@ export async function createFinOpsApp(config: Config, logger: Logger, overrides:
     (config.costSource === 'aws'
       ? new CostExplorerSource({ client: createCostExplorerClient(), ledger: store, clock, logger })
       : new DemoCostSource());
-  const engine = new CommandEngine(
-    {
-      store,
-      clock,
-      settings: {
-        timeZone: config.timeZone,
-        teamTag: config.teamTag,
-        defaultMetric: config.defaultMetric,
-        facets: config.facets,
-        sourceKind: source.kind,
-      },
+  const digests = new PgDigestStore(database.db);
+  const handlerDeps: HandlerDeps = {
+    store,
+    clock,
+    settings: {
+      timeZone: config.timeZone,
+      teamTag: config.teamTag,
+      defaultMetric: config.defaultMetric,
+      facets: config.facets,
+      sourceKind: source.kind,
+      digestSchedule: { daily: config.dailyCron, weekly: config.weeklyCron },
     },
-    logger,
-  );
+  };
+  const engine = new CommandEngine({ ...handlerDeps, subscriptions: digests }, logger);
   const syncSettings: SyncSettings = {
     ...DEFAULT_SYNC_SETTINGS,
     facets: config.facets,
@@ -111,6 +124,8 @@ export async function createFinOpsApp(config: Config, logger: Logger, overrides:
     store,
     source,
     engine,
+    handlerDeps,
+    digests,
     sync: (options) => (running ??= runSync(options).finally(() => (running = undefined))),
     idle: async (timeoutMs) => {
       if (running) await Promise.race([running, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
@@ -170,6 +185,7 @@ export async function serve(
   const tasks: ScheduledTask[] = [
     cron.schedule(config.syncCron, () => void app.sync(), { timezone: 'UTC', noOverlap: true, name: 'cost-sync' }),
   ];
+  const digestTimers = await startDigests(app, config, logger, slack, overrides);
   // First sync in the background: the server answers health checks meanwhile.
   void app.isStale().then((stale) => (stale && !stopping.aborted ? app.sync() : undefined), (error: unknown) => logger.error({ err: error }, 'could not read sync state'));
   const consoleStop = new AbortController();
@@ -190,6 +206,7 @@ export async function serve(
     // An answer already under way is finished before the database closes.
     await Promise.race([consoleDone, new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
     for (const task of tasks) await task.stop();
+    await digestTimers.stop();
     await slack?.stop();
     await server.close();
     // Let a running sync finish its window so its lease is released, but not for long.
@@ -199,10 +216,38 @@ export async function serve(
   return { port: server.port, stop };
 }
 
+/** The digest runner and its timers, posting through whichever chat platforms are configured. */
+async function startDigests(app: FinOpsApp, config: Config, logger: Logger, slack: SlackChannel | undefined, overrides: AppOverrides): Promise<DigestTimers> {
+  const runner = createDigestRunner(app, logger, slack);
+  return startDigestTimers(
+    { runDue: (cadence, timeZone) => runner.runDue(cadence, timeZone), deliverPending: () => runner.deliverPending(), schedules: () => app.digests.schedules() },
+    {
+      dailyCron: config.dailyCron,
+      weeklyCron: config.weeklyCron,
+      ...(overrides.digestSweepCron ? { sweepCron: overrides.digestSweepCron } : {}),
+      onError: (error, what) => logger.error({ err: error, component: 'digests' }, `${what} failed`),
+    },
+  );
+}
+
+/** The digest runner over the app's store, posting through the given Slack channel (if any). */
+export function createDigestRunner(app: FinOpsApp, logger: Logger, slack: SlackChannel | undefined): DigestRunner {
+  return new DigestRunner({
+    handler: app.handlerDeps,
+    deliveries: app.digests,
+    notifiers: new Map(slack ? [['slack', slack.notifier] as const] : []),
+    charts: new VegaChartRenderer(),
+    logger: logger.child({ component: 'digests' }),
+    // Unique per instance, also when tests run several in one process.
+    holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+  });
+}
+
 /** A stop request arrived while `serve` was starting. */
 class StartAborted extends Error {}
 
-function slackChannelFor(slack: NonNullable<Config['slack']>, app: FinOpsApp, logger: Logger, overrides: AppOverrides): SlackChannel {
+/** The Slack channel for the configured credentials (not started). */
+export function slackChannelFor(slack: NonNullable<Config['slack']>, app: FinOpsApp, logger: Logger, overrides: AppOverrides = {}): SlackChannel {
   return createSlackChannel({
     botToken: slack.botToken,
     signingSecret: slack.signingSecret,

@@ -211,8 +211,11 @@ export interface ClaimedDelivery {
  * atomic statements (no session state, so it works through RDS Proxy).
  */
 export interface DigestDeliveryStore {
-  /** Plans the digest `periodKey` for every subscription of `cadence` in `timeZone` (idempotent); returns how many were new. */
-  plan(cadence: Cadence, timeZone: string, periodKey: string): Promise<number>;
+  /**
+   * Plans the digest `periodKey` for every subscription of `cadence` in `timeZone` (only
+   * `onlyTeam`'s, when given); idempotent; returns how many were new.
+   */
+  plan(cadence: Cadence, timeZone: string, periodKey: string, onlyTeam?: string): Promise<number>;
   /** Takes the next delivery that is planned, whose lease expired, or that failed and may be retried; undefined when none. */
   claimNext(holder: string, leaseMs: number): Promise<ClaimedDelivery | undefined>;
   /** Records the posted message (still `holder`'s, lease extended). */

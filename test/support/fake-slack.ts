@@ -37,10 +37,14 @@ export interface FakeSlack {
   responseUrl(id: string): string;
   readonly calls: SlackApiCall[];
   readonly responses: ResponseUrlPost[];
+  /** File bodies uploaded to the URLs `files.getUploadURLExternal` handed out. */
+  readonly uploads: { readonly fileId: string; readonly bytes: number }[];
   /** Calls to `method` that Slack answered `ok: true`. */
   callsTo(method: string): SlackApiCall[];
   /** Posts to the `response_url` with this id. */
   responsesTo(id: string): ResponseUrlPost[];
+  /** Every `chat.postMessage` and file upload into `channel` fails with the Slack error `error`. */
+  refuseChannel(channel: string, error: string): void;
   /** The next call to `method` fails as given (queue several by calling again). */
   failNext(method: string, failure: SlackFailure): void;
   /** The next post to `response_url` `id` gets this HTTP status (queue several by calling again). */
@@ -62,6 +66,9 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   const responses: ResponseUrlPost[] = [];
   const failures = new Map<string, SlackFailure[]>();
   const responseFailures = new Map<string, number[]>();
+  const uploads: { fileId: string; bytes: number }[] = [];
+  const refusedChannels = new Map<string, string>();
+  let baseUrl = '';
   const answers = new Map<string, Record<string, unknown>>();
   let nextTs = 1_700_000_000;
 
@@ -72,6 +79,12 @@ export async function startFakeSlack(): Promise<FakeSlack> {
         response.writeHead(status, { 'content-type': 'application/json', ...headers });
         response.end(JSON.stringify(body));
       };
+      if (url.pathname.startsWith('/upload/')) {
+        uploads.push({ fileId: decodeURIComponent(url.pathname.slice('/upload/'.length)), bytes: Buffer.byteLength(raw, 'latin1') });
+        response.writeHead(200, { 'content-type': 'text/plain' });
+        response.end(`OK - ${raw.length}`);
+        return;
+      }
       if (url.pathname.startsWith('/response/')) {
         const id = decodeURIComponent(url.pathname.slice('/response/'.length));
         const status = responseFailures.get(id)?.shift();
@@ -86,7 +99,8 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       const method = url.pathname.replace(/^\/api\//, '');
       const args = parseArgs(raw, request.headers['content-type'] ?? '');
       const token = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1] ?? (typeof args.token === 'string' ? args.token : undefined);
-      const failure = failures.get(method)?.shift();
+      const refusal = refusedChannels.get(String(args.channel ?? args.channel_id ?? ''));
+      const failure: SlackFailure | undefined = refusal && ['chat.postMessage', 'files.completeUploadExternal'].includes(method) ? { error: refusal } : failures.get(method)?.shift();
       if (failure && 'status' in failure) {
         calls.push({ method, token, args, status: failure.status, at: Date.now(), ok: false });
         if (failure.status === 429) send(429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(failure.retryAfter) });
@@ -98,19 +112,22 @@ export async function startFakeSlack(): Promise<FakeSlack> {
         send(200, { ok: false, error: failure.error });
         return;
       }
-      send(200, answers.get(method) ?? answer(method, args, () => `${nextTs++}.000100`));
+      send(200, answers.get(method) ?? answer(method, args, () => `${nextTs++}.000100`, baseUrl));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const base = `http://127.0.0.1:${port}`;
+  baseUrl = base;
   return {
+    uploads,
     apiUrl: `${base}/api/`,
     responseUrl: (id) => `${base}/response/${encodeURIComponent(id)}`,
     calls,
     responses,
     callsTo: (method) => calls.filter((call) => call.method === method && call.ok),
     responsesTo: (id) => responses.filter((post) => post.id === id),
+    refuseChannel: (channel, error) => refusedChannels.set(channel, error),
     failNext: (method, failure) => failures.set(method, [...(failures.get(method) ?? []), failure]),
     failResponseUrl: (id, status) => responseFailures.set(id, [...(responseFailures.get(id) ?? []), status]),
     setAnswer: (method, body) => answers.set(method, body),
@@ -131,8 +148,18 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   };
 }
 
-function answer(method: string, args: Record<string, unknown>, ts: () => string): Record<string, unknown> {
+let nextFile = 1;
+
+function answer(method: string, args: Record<string, unknown>, ts: () => string, base: string): Record<string, unknown> {
   switch (method) {
+    case 'files.getUploadURLExternal': {
+      const fileId = `F0FAKE${String(nextFile++).padStart(4, '0')}`;
+      return { ok: true, upload_url: `${base}/upload/${fileId}`, file_id: fileId };
+    }
+    case 'files.completeUploadExternal': {
+      const files = JSON.parse(String(args.files ?? '[]')) as { id: string; title?: string }[];
+      return { ok: true, files: files.map((file) => ({ id: file.id, title: file.title ?? '' })) };
+    }
     case 'auth.test':
       return { ok: true, url: 'https://fake.slack.test/', team: 'Fake Team', user: 'finops', team_id: FAKE_TEAM_ID, user_id: FAKE_BOT_USER_ID, bot_id: FAKE_BOT_ID };
     case 'chat.postMessage':

@@ -76,11 +76,12 @@ export class PgDigestStore implements SubscriptionStore, DigestDeliveryStore {
     return rows.map((row) => ({ cadence: row.cadence as Cadence, timeZone: row.timeZone }));
   }
 
-  async plan(cadence: Cadence, timeZone: string, periodKey: string): Promise<number> {
+  async plan(cadence: Cadence, timeZone: string, periodKey: string, onlyTeam?: string): Promise<number> {
+    const teamFilter = onlyTeam === undefined ? sql`` : sql` and team = ${onlyTeam}`;
     const rows = await selectRows<{ subscription_id: number }>(
       this.db,
       sql`insert into digest_deliveries (subscription_id, period_key, status)
-          select id, ${periodKey}, 'pending' from digest_subscriptions where cadence = ${cadence} and time_zone = ${timeZone}
+          select id, ${periodKey}, 'pending' from digest_subscriptions where cadence = ${cadence} and time_zone = ${timeZone}${teamFilter}
           on conflict do nothing
           returning subscription_id`,
     );

@@ -7,13 +7,14 @@
  * (`auth.test`) is looked up when the channel starts.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { App, HTTPReceiver, type Receiver, SocketModeReceiver, type webApi } from '@slack/bolt';
+import { App, HTTPReceiver, type Receiver, SocketModeReceiver, webApi } from '@slack/bolt';
 import type { Logger } from '../../logger.js';
-import type { DeliveryLedger } from '../../ports.js';
+import type { DeliveryLedger, DigestNotifier } from '../../ports.js';
 import type { RouteHandler } from '../http/http-server.js';
 import { WorkQueue } from '../work-queue.js';
 import { registerSlackListeners, type SlackEngine } from './slack-listeners.js';
 import { slackLogger } from './slack-logger.js';
+import { SlackDigestNotifier } from './slack-notifier.js';
 
 /** The route Slack posts to (commands, interactivity and events alike). */
 export const SLACK_EVENTS_PATH = '/slack/events';
@@ -58,6 +59,8 @@ export interface SlackChannel {
   readonly mode: 'http' | 'socket';
   /** The handler for `POST /slack/events` in HTTP mode; undefined in Socket Mode. */
   readonly route: RouteHandler | undefined;
+  /** Posts digests into channels with the bot token. */
+  readonly notifier: DigestNotifier;
   /** Looks up the bot's identity and, in Socket Mode, connects. */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -104,6 +107,7 @@ export function createSlackChannel(options: SlackChannelOptions): SlackChannel {
   let stopping = false;
   return {
     mode: socketMode ? 'socket' : 'http',
+    notifier: new SlackDigestNotifier(new webApi.WebClient(options.botToken, clientOptions)),
     route: httpReceiver ? guardSlackRoute(httpReceiver.requestListener, { now, logger: options.logger, stopping: () => stopping }) : undefined,
     start: async () => {
       void identity.lookUp();

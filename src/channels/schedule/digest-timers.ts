@@ -1,0 +1,74 @@
+/**
+ * Time as an input: node-cron timers that start digest runs. One timer per cadence and time
+ * zone in use (the daily and weekly cron expressions are read in each subscription's zone,
+ * DST included, by node-cron), kept in step with the subscriptions once a minute, and a
+ * sweep on the same beat that finishes deliveries a stopped instance left behind.
+ */
+import cron, { type ScheduledTask } from 'node-cron';
+import type { Cadence } from '../../ports.js';
+
+/** What the timers drive. */
+export interface DigestTimerTargets {
+  runDue(cadence: Cadence, timeZone: string): Promise<unknown>;
+  deliverPending(): Promise<unknown>;
+  /** The cadence and time-zone pairs subscriptions use now. */
+  schedules(): Promise<readonly { cadence: Cadence; timeZone: string }[]>;
+}
+
+/** How the timers are set. */
+export interface DigestTimerOptions {
+  readonly dailyCron: string;
+  readonly weeklyCron: string;
+  /** When to re-read subscriptions and sweep for unfinished deliveries. */
+  readonly sweepCron?: string;
+  readonly onError: (error: unknown, what: string) => void;
+}
+
+/** Running timers. */
+export interface DigestTimers {
+  /** Re-reads the subscriptions now (also done on every sweep). */
+  refresh(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Starts the timers, a first refresh and a first sweep. */
+export async function startDigestTimers(targets: DigestTimerTargets, options: DigestTimerOptions): Promise<DigestTimers> {
+  const timers = new Map<string, ScheduledTask>();
+  let stopped = false;
+  const guard = (what: string, work: () => Promise<unknown>) => () => {
+    if (stopped) return;
+    void work().catch((error: unknown) => options.onError(error, what));
+  };
+  const refresh = async () => {
+    const wanted = new Map((await targets.schedules()).map((schedule) => [`${schedule.cadence} ${schedule.timeZone}`, schedule]));
+    for (const [key, task] of timers) {
+      if (wanted.has(key)) continue;
+      await task.stop();
+      timers.delete(key);
+    }
+    for (const [key, { cadence, timeZone }] of wanted) {
+      if (timers.has(key) || stopped) continue;
+      const expression = cadence === 'daily' ? options.dailyCron : options.weeklyCron;
+      timers.set(key, cron.schedule(expression, guard(`${cadence} digests (${timeZone})`, () => targets.runDue(cadence, timeZone)), { timezone: timeZone, noOverlap: true, name: `digest ${key}` }));
+    }
+  };
+  const sweep = cron.schedule(
+    options.sweepCron ?? '* * * * *',
+    guard('digest sweep', async () => {
+      await refresh();
+      await targets.deliverPending();
+    }),
+    { noOverlap: true, name: 'digest sweep' },
+  );
+  await refresh().catch((error: unknown) => options.onError(error, 'digest schedule'));
+  guard('digest sweep', () => targets.deliverPending())();
+  return {
+    refresh,
+    stop: async () => {
+      stopped = true;
+      await sweep.stop();
+      for (const task of timers.values()) await task.stop();
+      timers.clear();
+    },
+  };
+}
