@@ -33,6 +33,7 @@ const METHOD_SCOPES: Readonly<Record<string, string | undefined>> = {
   'chat.postMessage': 'chat:write',
   'chat.postEphemeral': 'chat:write',
   'views.publish': undefined,
+  'files.uploadV2': 'files:write',
 };
 
 /** The bot scope each subscribed event needs. */
@@ -49,6 +50,8 @@ function methodsCalled(): string[] {
   for (const file of readdirSync(dir)) {
     const text = readFileSync(join(dir, file), 'utf8');
     for (const match of text.matchAll(/\bclient\.([a-z]+)\.([A-Za-z]+)\(/g)) methods.add(`${match[1]}.${match[2]}`);
+    // The client's own helpers: filesUploadV2 is files.uploadV2.
+    for (const match of text.matchAll(/\bclient\.([a-z]+)(UploadV2)\(/g)) methods.add(`${match[1]}.uploadV2`);
   }
   return [...methods].sort();
 }
