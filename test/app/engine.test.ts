@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgCostStore } from '../../src/adapters/db/cost-store.js';
+import { PgDigestStore } from '../../src/adapters/db/digest-store.js';
 import { openDatabase } from '../../src/adapters/db/database.js';
 import { DemoCostSource } from '../../src/adapters/demo/demo-cost-source.js';
 import { CommandEngine } from '../../src/app/engine.js';
@@ -242,6 +243,15 @@ describe(`command engine on ${testDatabaseKind}`, () => {
     expect(centsIn(field(spend!, 'Total'))).toBe(await sourceTotalCents(demo, { start: '2026-11-01', end: '2026-11-22' }));
     expect(forecast!.kind).toBe('answer');
     expect(forecast!.title).toMatch(/[Ff]orecast/);
+  });
+
+  it('subscriptions belong to a channel: the console is told so, and help lists them only with a store', async () => {
+    const withStore = new CommandEngine({ store: new PgCostStore(test.database.db), clock, settings: testEngineSettings(), subscriptions: new PgDigestStore(test.database.db) }, { error: () => undefined });
+    const reply = await withStore.handle('subscribe daily', console);
+    expect(reply.kind).toBe('error');
+    expect(renderText(reply)).toContain('Subscriptions belong to a channel');
+    expect(withStore.offered).toContain('subscriptions');
+    expect(engine.offered).not.toContain('subscribe');
   });
 
   it('status says how fresh each facet is', async () => {

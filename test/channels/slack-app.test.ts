@@ -148,6 +148,34 @@ describe('/finops over HTTP', () => {
   });
 });
 
+describe('digest subscriptions from a channel', () => {
+  const ask = async (text: string, id: string, channelId = 'C0TEAMPAY') => {
+    await postToSlackRoute(eventsUrl, slashCommand({ text, responseUrl: fake.responseUrl(id), channelId }));
+    const [post] = await fake.waitFor(() => fake.responsesTo(id).length > 0 && fake.responsesTo(id));
+    return allText(blocksOf(post!.body));
+  };
+
+  it('subscribes the channel, lists it, refuses a duplicate politely, and unsubscribes', async () => {
+    expect(await ask('subscriptions', 'subs-empty')).toContain('This channel receives no digests');
+    expect(await ask('subscribe weekly for Payments', 'sub-1')).toContain('This channel will receive the weekly digest for payments');
+    expect(await ask('subscribe weekly for payments', 'sub-2')).toContain('This channel already receives the weekly digest for payments');
+    expect(await ask('subscribe daily', 'sub-3')).toContain('the daily digest for the whole organisation');
+    const listed = await ask('subscriptions', 'subs-two');
+    expect(listed).toContain('payments');
+    expect(listed).toContain('the whole organisation');
+    expect(listed).toContain('none yet');
+    expect(await ask('subscriptions', 'subs-other', 'C0ELSEWHERE')).toContain('This channel receives no digests');
+    expect(await ask('unsubscribe weekly for payments', 'unsub')).toContain('will no longer receive the weekly digest for payments');
+    expect(await ask('subscribe daily for paymnts', 'sub-typo')).toContain('did you mean `payments`?');
+  });
+
+  it('previews a digest in the channel', async () => {
+    const preview = await ask('digest daily for payments', 'digest-preview');
+    expect(preview).toContain('Daily digest · payments · Sat 21 Nov 2026');
+    expect(preview).toContain('30 days');
+  });
+});
+
 describe('mentions, direct messages and App Home', () => {
   it('answers a mention in its thread once although Slack delivers it four times', async () => {
     const event = eventCallback({ type: 'app_mention', user: 'U0ALICE01', text: `<@${FAKE_BOT_USER_ID}> cost 7d`, ts: '1700000200.000100', channel: 'C0COSTS01' });
