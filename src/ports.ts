@@ -192,7 +192,8 @@ export interface SubscriptionStore {
 export interface DeliveryRecord {
   readonly subscriptionId: number;
   readonly periodKey: string;
-  readonly status: 'pending' | 'claimed' | 'message_posted' | 'posted' | 'failed';
+  /** `gave_up`: out of attempts or out of time; the subscription says why. */
+  readonly status: 'pending' | 'claimed' | 'message_posted' | 'posted' | 'failed' | 'gave_up';
   readonly attempts: number;
   readonly messageId: string | undefined;
   readonly error: string | undefined;
@@ -208,7 +209,8 @@ export interface ClaimedDelivery {
 /**
  * The ledger that makes each digest go out once, whatever number of instances run: rows
  * keyed by (subscription, period), taken one at a time under an expiring lease in single
- * atomic statements (no session state, so it works through RDS Proxy).
+ * atomic statements (no session state, so it works through RDS Proxy). Every write made
+ * under a lease returns false when the lease was lost: the caller must then stop.
  */
 export interface DigestDeliveryStore {
   /**
@@ -216,14 +218,24 @@ export interface DigestDeliveryStore {
    * `onlyTeam`'s, when given); idempotent; returns how many were new.
    */
   plan(cadence: Cadence, timeZone: string, periodKey: string, onlyTeam?: string): Promise<number>;
-  /** Takes the next delivery that is planned, whose lease expired, or that failed and may be retried; undefined when none. */
-  claimNext(holder: string, leaseMs: number): Promise<ClaimedDelivery | undefined>;
-  /** Records the posted message (still `holder`'s, lease extended). */
-  recordMessage(delivery: DeliveryRecord, holder: string, messageId: string, leaseMs: number): Promise<void>;
+  /**
+   * Takes the next delivery on one of `platforms` that is planned, whose lease expired, or
+   * that may be retried; undefined when none.
+   */
+  claimNext(holder: string, leaseMs: number, platforms: readonly Platform[]): Promise<ClaimedDelivery | undefined>;
+  /** Records the posted message and extends the lease. */
+  recordMessage(delivery: DeliveryRecord, holder: string, messageId: string, leaseMs: number): Promise<boolean>;
   /** The digest is out: message and chart. Clears the subscription's problem. */
-  recordPosted(delivery: DeliveryRecord, holder: string, chartId: string | undefined): Promise<void>;
-  /** The attempt failed; `permanent` failures are not retried and mark the subscription's problem. */
-  recordFailure(delivery: DeliveryRecord, holder: string, error: string, permanent: boolean): Promise<void>;
+  recordPosted(delivery: DeliveryRecord, holder: string, chartId: string | undefined): Promise<boolean>;
+  /**
+   * The attempt failed. `permanent` failures are not retried and mark the subscription's
+   * problem; `messageId` keeps a message that did go out, so a retry only adds the chart.
+   */
+  recordFailure(delivery: DeliveryRecord, holder: string, failure: { error: string; permanent: boolean; messageId?: string | undefined }): Promise<boolean>;
+  /** Not yet possible (the data does not cover the period): try again after `afterMs`, without using up an attempt. */
+  postpone(delivery: DeliveryRecord, holder: string, reason: string, afterMs: number): Promise<boolean>;
+  /** Deliveries out of attempts or older than a day become `gave_up`, and their subscriptions say so; returns how many. */
+  giveUpStale(): Promise<number>;
 }
 
 /** Posts digests into conversations of one platform. */

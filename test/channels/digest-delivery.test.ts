@@ -78,10 +78,10 @@ describe(`digests from ${INSTANCES} instance(s) sharing one ${testDatabaseKind} 
     // An instance died halfway through an earlier run: it had posted one channel's message
     // (not its chart) and taken another's delivery; its leases have run out since.
     await setup.digests.plan('daily', 'UTC', 'daily:2026-11-21');
-    const first = (await setup.digests.claimNext('dead-instance', 60_000))!;
+    const first = (await setup.digests.claimNext('dead-instance', 60_000, ['slack']))!;
     halfDone = first.subscription.conversationId;
     await setup.digests.recordMessage(first.delivery, 'dead-instance', '1699999999.000001', 60_000);
-    await setup.digests.claimNext('dead-instance', 60_000);
+    await setup.digests.claimNext('dead-instance', 60_000, ['slack']);
     await setup.database.db.execute(sql`update digest_deliveries set lease_until = now() - interval '1 second'`);
     await setup.close();
   }, 120_000);

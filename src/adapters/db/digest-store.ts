@@ -78,64 +78,129 @@ export class PgDigestStore implements SubscriptionStore, DigestDeliveryStore {
 
   async plan(cadence: Cadence, timeZone: string, periodKey: string, onlyTeam?: string): Promise<number> {
     const teamFilter = onlyTeam === undefined ? sql`` : sql` and team = ${onlyTeam}`;
-    const rows = await selectRows<{ subscription_id: number }>(
+    const insert = () =>
+      selectRows<{ subscription_id: number }>(
+        this.db,
+        sql`insert into digest_deliveries (subscription_id, period_key, status)
+            select id, ${periodKey}, 'pending' from digest_subscriptions where cadence = ${cadence} and time_zone = ${timeZone}${teamFilter}
+            on conflict do nothing
+            returning subscription_id`,
+      );
+    try {
+      return (await insert()).length;
+    } catch (error) {
+      // An unsubscribe committed while the rows were inserted: plan the others again.
+      if (postgresCode(error) !== '23503') throw error;
+      return (await insert()).length;
+    }
+  }
+
+  async claimNext(holder: string, leaseMs: number, platforms: readonly Platform[]): Promise<ClaimedDelivery | undefined> {
+    if (platforms.length === 0) return undefined;
+    for (;;) {
+      const [row] = await selectRows<RawDelivery>(
+        this.db,
+        sql`update digest_deliveries set status = 'claimed', claimed_by = ${holder}, attempts = attempts + 1,
+              lease_until = now() + ${interval(leaseMs)}::interval
+            where (subscription_id, period_key) = (
+              select d.subscription_id, d.period_key from digest_deliveries d
+              join digest_subscriptions s on s.id = d.subscription_id
+              where d.created_at > now() - ${PLANNED_WITHIN}::interval and d.attempts < ${MAX_ATTEMPTS}
+                and s.platform in (${sql.join(
+                  platforms.map((platform) => sql`${platform}`),
+                  sql`, `,
+                )})
+                and d.status in ('pending', 'claimed', 'message_posted', 'failed')
+                and (d.lease_until is null or d.lease_until < now())
+              order by d.created_at, d.subscription_id
+              limit 1
+              for update of d skip locked)
+            returning *`,
+      );
+      if (!row) return undefined;
+      const delivery = fromRaw(row);
+      const [subscription] = await this.db.select().from(digestSubscriptions).where(eq(digestSubscriptions.id, delivery.subscriptionId));
+      // Unsubscribed meanwhile (the cascade removes the delivery with it): take the next one.
+      if (subscription) return { delivery, subscription: toSubscription(subscription) };
+    }
+  }
+
+  async recordMessage(delivery: DeliveryRecord, holder: string, messageId: string, leaseMs: number): Promise<boolean> {
+    const rows = await this.db
+      .update(digestDeliveries)
+      .set({ status: 'message_posted', messageId, leaseUntil: sql`now() + ${interval(leaseMs)}::interval` })
+      .where(heldBy(delivery, holder))
+      .returning({ id: digestDeliveries.subscriptionId });
+    return rows.length === 1;
+  }
+
+  async recordPosted(delivery: DeliveryRecord, holder: string, chartId: string | undefined): Promise<boolean> {
+    const rows = await this.db
+      .update(digestDeliveries)
+      .set({ status: 'posted', chartId: chartId ?? null, postedAt: sql`now()`, leaseUntil: null, error: null })
+      .where(heldBy(delivery, holder))
+      .returning({ id: digestDeliveries.subscriptionId });
+    if (rows.length === 0) return false;
+    await this.db.update(digestSubscriptions).set({ problem: null, problemAt: null }).where(eq(digestSubscriptions.id, delivery.subscriptionId));
+    return true;
+  }
+
+  async recordFailure(delivery: DeliveryRecord, holder: string, failure: { error: string; permanent: boolean; messageId?: string | undefined }): Promise<boolean> {
+    const rows = await this.db
+      .update(digestDeliveries)
+      .set({
+        status: failure.permanent ? 'gave_up' : 'failed',
+        error: failure.error,
+        leaseUntil: sql`now() + ${RETRY_AFTER}::interval`,
+        ...(failure.messageId ? { messageId: failure.messageId } : {}),
+      })
+      .where(heldBy(delivery, holder))
+      .returning({ id: digestDeliveries.subscriptionId });
+    if (rows.length === 0) return false;
+    if (failure.permanent) await this.markProblem([delivery.subscriptionId], failure.error);
+    return true;
+  }
+
+  async postpone(delivery: DeliveryRecord, holder: string, reason: string, afterMs: number): Promise<boolean> {
+    const rows = await this.db
+      .update(digestDeliveries)
+      .set({ status: 'pending', error: reason, attempts: sql`greatest(${digestDeliveries.attempts} - 1, 0)`, leaseUntil: sql`now() + ${interval(afterMs)}::interval` })
+      .where(heldBy(delivery, holder))
+      .returning({ id: digestDeliveries.subscriptionId });
+    return rows.length === 1;
+  }
+
+  async giveUpStale(): Promise<number> {
+    const rows = await selectRows<{ subscription_id: number; error: string | null }>(
       this.db,
-      sql`insert into digest_deliveries (subscription_id, period_key, status)
-          select id, ${periodKey}, 'pending' from digest_subscriptions where cadence = ${cadence} and time_zone = ${timeZone}${teamFilter}
-          on conflict do nothing
-          returning subscription_id`,
+      sql`update digest_deliveries set status = 'gave_up', lease_until = null
+          where status in ('pending', 'claimed', 'message_posted', 'failed')
+            and (lease_until is null or lease_until < now())
+            and (attempts >= ${MAX_ATTEMPTS} or created_at <= now() - ${PLANNED_WITHIN}::interval)
+          returning subscription_id, error`,
     );
+    for (const row of rows) await this.markProblem([Number(row.subscription_id)], `gave up after repeated failures${row.error ? ` (last: ${row.error})` : ''}`);
     return rows.length;
   }
 
-  async claimNext(holder: string, leaseMs: number): Promise<ClaimedDelivery | undefined> {
-    const [row] = await selectRows<RawDelivery>(
-      this.db,
-      sql`update digest_deliveries set status = 'claimed', claimed_by = ${holder}, attempts = attempts + 1,
-            lease_until = now() + ${`${Math.ceil(leaseMs / 1000)} seconds`}::interval
-          where (subscription_id, period_key) = (
-            select subscription_id, period_key from digest_deliveries
-            where created_at > now() - ${PLANNED_WITHIN}::interval and attempts < ${MAX_ATTEMPTS}
-              and (status = 'pending' or (status in ('claimed', 'message_posted', 'failed') and lease_until < now()))
-            order by created_at, subscription_id
-            limit 1
-            for update skip locked)
-          returning *`,
-    );
-    if (!row) return undefined;
-    const delivery = fromRaw(row);
-    const [subscription] = await this.db.select().from(digestSubscriptions).where(eq(digestSubscriptions.id, delivery.subscriptionId));
-    // Unsubscribed meanwhile: the cascade removes the delivery with it.
-    return subscription ? { delivery, subscription: toSubscription(subscription) } : undefined;
+  private async markProblem(subscriptionIds: readonly number[], problem: string): Promise<void> {
+    for (const id of subscriptionIds) await this.db.update(digestSubscriptions).set({ problem, problemAt: sql`now()` }).where(eq(digestSubscriptions.id, id));
   }
+}
 
-  async recordMessage(delivery: DeliveryRecord, holder: string, messageId: string, leaseMs: number): Promise<void> {
-    await this.db
-      .update(digestDeliveries)
-      .set({ status: 'message_posted', messageId, leaseUntil: sql`now() + ${`${Math.ceil(leaseMs / 1000)} seconds`}::interval` })
-      .where(and(keyIs(delivery), eq(digestDeliveries.claimedBy, holder)));
-  }
+/** The delivery, still held by `holder` under a lease that has not run out. */
+function heldBy(delivery: DeliveryRecord, holder: string) {
+  return and(keyIs(delivery), eq(digestDeliveries.claimedBy, holder), sql`${digestDeliveries.leaseUntil} > now()`);
+}
 
-  async recordPosted(delivery: DeliveryRecord, holder: string, chartId: string | undefined): Promise<void> {
-    await this.db
-      .update(digestDeliveries)
-      .set({ status: 'posted', chartId: chartId ?? null, postedAt: sql`now()`, leaseUntil: null, error: null })
-      .where(and(keyIs(delivery), eq(digestDeliveries.claimedBy, holder)));
-    await this.db.update(digestSubscriptions).set({ problem: null, problemAt: null }).where(eq(digestSubscriptions.id, delivery.subscriptionId));
-  }
+function interval(ms: number): string {
+  return `${Math.ceil(ms / 1000)} seconds`;
+}
 
-  async recordFailure(delivery: DeliveryRecord, holder: string, error: string, permanent: boolean): Promise<void> {
-    await this.db
-      .update(digestDeliveries)
-      .set({
-        status: 'failed',
-        error,
-        leaseUntil: sql`now() + ${RETRY_AFTER}::interval`,
-        ...(permanent ? { attempts: MAX_ATTEMPTS } : {}),
-      })
-      .where(and(keyIs(delivery), eq(digestDeliveries.claimedBy, holder)));
-    if (permanent) await this.db.update(digestSubscriptions).set({ problem: error, problemAt: sql`now()` }).where(eq(digestSubscriptions.id, delivery.subscriptionId));
-  }
+function postgresCode(error: unknown): string | undefined {
+  const candidate = (error as { code?: unknown; cause?: { code?: unknown } } | undefined) ?? {};
+  const code = typeof candidate.code === 'string' ? candidate.code : candidate.cause?.code;
+  return typeof code === 'string' ? code : undefined;
 }
 
 function targetIs(target: Pick<Subscription, 'platform' | 'conversationId' | 'cadence' | 'team'>) {
