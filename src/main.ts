@@ -185,7 +185,8 @@ export async function serve(
   const tasks: ScheduledTask[] = [
     cron.schedule(config.syncCron, () => void app.sync(), { timezone: 'UTC', noOverlap: true, name: 'cost-sync' }),
   ];
-  const digestTimers = await startDigests(app, config, logger, slack, overrides);
+  // Digests need somewhere to go: without a chat platform there is nothing to post.
+  const digests = slack ? await startDigests(app, config, logger, slack, overrides) : undefined;
   // First sync in the background: the server answers health checks meanwhile.
   void app.isStale().then((stale) => (stale && !stopping.aborted ? app.sync() : undefined), (error: unknown) => logger.error({ err: error }, 'could not read sync state'));
   const consoleStop = new AbortController();
@@ -206,7 +207,9 @@ export async function serve(
     // An answer already under way is finished before the database closes.
     await Promise.race([consoleDone, new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
     for (const task of tasks) await task.stop();
-    await digestTimers.stop();
+    // Finish (or hand back) the digest under way before Slack and the database close.
+    await digests?.timers.stop();
+    await digests?.runner.stop(10_000);
     await slack?.stop();
     await server.close();
     // Let a running sync finish its window so its lease is released, but not for long.
@@ -217,9 +220,9 @@ export async function serve(
 }
 
 /** The digest runner and its timers, posting through whichever chat platforms are configured. */
-async function startDigests(app: FinOpsApp, config: Config, logger: Logger, slack: SlackChannel | undefined, overrides: AppOverrides): Promise<DigestTimers> {
+async function startDigests(app: FinOpsApp, config: Config, logger: Logger, slack: SlackChannel, overrides: AppOverrides): Promise<{ runner: DigestRunner; timers: DigestTimers }> {
   const runner = createDigestRunner(app, logger, slack);
-  return startDigestTimers(
+  const timers = await startDigestTimers(
     { runDue: (cadence, timeZone) => runner.runDue(cadence, timeZone), deliverPending: () => runner.deliverPending(), schedules: () => app.digests.schedules() },
     {
       dailyCron: config.dailyCron,
@@ -228,6 +231,7 @@ async function startDigests(app: FinOpsApp, config: Config, logger: Logger, slac
       onError: (error, what) => logger.error({ err: error, component: 'digests' }, `${what} failed`),
     },
   );
+  return { runner, timers };
 }
 
 /** The digest runner over the app's store, posting through the given Slack channel (if any). */

@@ -1,16 +1,17 @@
 /**
- * Delivers digests exactly once across instances. A scheduled run plans the period's digest
- * for every subscription of its cadence and time zone (an idempotent insert), then every
+ * Delivers digests exactly once across instances. A scheduled run plans the digest of the
+ * period that ended yesterday in its time zone for every subscription of its cadence and
+ * zone (an idempotent insert), then every
  * instance takes planned deliveries one at a time under a lease and posts them: the message,
  * its id recorded, then the chart. Work a dead instance left is taken over when its lease
  * ends, by whichever instance sweeps next; a retry after the message went out only adds the
  * chart. Building a digest reads the cost store only.
  */
 import { DeliveryError, isFinOpsError } from '../core/errors.js';
-import { addDays, type PlainDate } from '../core/period.js';
+import { addDays, type PlainDate, todayIn } from '../core/period.js';
 import type { Cadence, ChartRenderer, ClaimedDelivery, DigestDeliveryStore, DigestNotifier, Platform } from '../ports.js';
 import { buildDigest, digestPeriod } from './digest.js';
-import { type HandlerDeps, loadFreshness } from './report-context.js';
+import type { HandlerDeps } from './report-context.js';
 
 /** Where the runner reports what it did. */
 export interface RunnerLogger {
@@ -39,32 +40,36 @@ export interface DigestRunReport {
   readonly failed: number;
 }
 
-/** How long an instance holds a delivery before another may take it over. */
-const LEASE_MS = 2 * 60_000;
+/**
+ * How long an instance holds a delivery before another may take it over: longer than the
+ * worst case of posting a message and a chart with every Slack retry and timeout, so a
+ * live instance never loses its delivery mid-post.
+ */
+const LEASE_MS = 10 * 60_000;
 /** Slack allows about one message a second per channel. */
 const CONVERSATION_GAP_MS = 1_100;
+/** How long to wait before looking again whether the data covers a digest's period. */
+const DATA_WAIT_MS = 10 * 60_000;
 
 /** Plans and posts digests. */
 export class DigestRunner {
   private readonly lastPostAt = new Map<string, number>();
   private readonly sleep: (ms: number) => Promise<void>;
   private delivering: Promise<DigestRunReport> | undefined;
+  private stopping = false;
 
   constructor(private readonly deps: DigestRunnerDeps) {
     this.sleep = deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
   /**
-   * A scheduled time came for `cadence` in `timeZone`: plan its digests (only `onlyTeam`'s
-   * when given), then deliver what is due.
+   * A scheduled time came for `cadence` in `timeZone`: plan the digest of the period that
+   * ended yesterday there (only `onlyTeam`'s, when given), then deliver what is due. A digest
+   * whose days are not synced yet waits for them.
    */
   async runDue(cadence: Cadence, timeZone: string, onlyTeam?: string): Promise<DigestRunReport> {
-    const freshness = await loadFreshness(this.deps.handler.store, this.deps.handler.settings.facets);
-    if (!freshness.dataThrough) {
-      this.deps.logger.warn({ cadence, timeZone }, 'no cost data yet: digests not planned');
-      return { ...(await this.deliverPending()), planned: 0 };
-    }
-    const { key } = digestPeriod(cadence, freshness.dataThrough);
+    const yesterday = addDays(todayIn(timeZone, this.deps.handler.clock.now()), -1);
+    const { key } = digestPeriod(cadence, yesterday);
     const planned = await this.deps.deliveries.plan(cadence, timeZone, key, onlyTeam);
     if (planned > 0) this.deps.logger.info({ cadence, timeZone, period: key, planned }, 'digests planned');
     const delivered = await this.deliverPending();
@@ -73,44 +78,81 @@ export class DigestRunner {
 
   /** Posts every planned, stalled or retryable digest; one pass at a time in this instance. */
   deliverPending(): Promise<DigestRunReport> {
+    if (this.stopping) return Promise.resolve({ planned: 0, posted: 0, failed: 0 });
     this.delivering ??= this.drain().finally(() => (this.delivering = undefined));
     return this.delivering;
   }
 
+  /** Takes no new delivery and waits (at most `timeoutMs`) for the one under way. */
+  async stop(timeoutMs: number): Promise<void> {
+    this.stopping = true;
+    const running = this.delivering;
+    if (running) await Promise.race([running.catch(() => undefined), this.sleep(timeoutMs)]);
+  }
+
   private async drain(): Promise<DigestRunReport> {
+    const { deliveries, holder, logger } = this.deps;
+    const gaveUp = await deliveries.giveUpStale();
+    if (gaveUp > 0) logger.warn({ deliveries: gaveUp }, 'gave up digests that kept failing; their subscriptions say so');
+    const platforms = [...this.deps.notifiers.keys()];
     let posted = 0;
     let failed = 0;
-    for (let claimed = await this.deps.deliveries.claimNext(this.deps.holder, LEASE_MS); claimed; claimed = await this.deps.deliveries.claimNext(this.deps.holder, LEASE_MS)) {
-      if (await this.deliver(claimed)) posted += 1;
-      else failed += 1;
+    while (!this.stopping) {
+      const claimed = await deliveries.claimNext(holder, LEASE_MS, platforms);
+      if (!claimed) break;
+      const outcome = await this.deliver(claimed);
+      if (outcome === 'posted') posted += 1;
+      if (outcome === 'failed') failed += 1;
     }
     return { planned: 0, posted, failed };
   }
 
-  private async deliver({ delivery, subscription }: ClaimedDelivery): Promise<boolean> {
+  private async deliver({ delivery, subscription }: ClaimedDelivery): Promise<'posted' | 'failed' | 'waiting' | 'lost'> {
     const { deliveries, holder, logger } = this.deps;
     const where = { subscription: subscription.id, conversation: subscription.conversationId, period: delivery.periodKey };
-    const notifier = this.deps.notifiers.get(subscription.platform);
+    const notifier = this.deps.notifiers.get(subscription.platform)!;
+    let messageId = delivery.messageId;
+    const lost = () => {
+      logger.warn(where, 'lost the lease on a digest; another instance carries on with it');
+      return 'lost' as const;
+    };
     try {
-      if (!notifier) throw new DeliveryError('platform_not_configured', true, `${subscription.platform} is not configured on this bot`);
-      const digest = await buildDigest(this.deps.handler, { cadence: subscription.cadence, team: subscription.team, through: lastDayOf(delivery.periodKey) });
-      if (!delivery.messageId) {
-        await this.pace(subscription.conversationId);
-        const messageId = await notifier.postMessage(subscription.conversationId, digest.reply);
-        await deliveries.recordMessage(delivery, holder, messageId, LEASE_MS);
+      let digest;
+      try {
+        digest = await buildDigest(this.deps.handler, { cadence: subscription.cadence, team: subscription.team, through: lastDayOf(delivery.periodKey) });
+      } catch (error) {
+        if (!isFinOpsError(error, 'no_data')) throw error;
+        // The period's days are not synced yet: look again later, within the day.
+        return (await deliveries.postpone(delivery, holder, error.message, DATA_WAIT_MS)) ? 'waiting' : lost();
       }
-      const png = await this.deps.charts.renderPng(digest.chart);
-      await this.pace(subscription.conversationId);
-      const chartId = await notifier.postChart(subscription.conversationId, png, digest.chart.title);
-      await deliveries.recordPosted(delivery, holder, chartId);
+      if (!messageId) {
+        await this.pace(subscription.conversationId);
+        messageId = await notifier.postMessage(subscription.conversationId, digest.reply);
+        if (!(await deliveries.recordMessage(delivery, holder, messageId, LEASE_MS))) return lost();
+      }
+      let chartId: string | undefined;
+      let png: Uint8Array | undefined;
+      try {
+        png = await this.deps.charts.renderPng(digest.chart);
+      } catch (error) {
+        // A chart that cannot be drawn is a bug to fix, not a reason to hold the digest back.
+        logger.error({ ...where, err: error }, 'could not draw the digest chart; posted without it');
+      }
+      if (png) {
+        await this.pace(subscription.conversationId);
+        chartId = await notifier.postChart(subscription.conversationId, png, digest.chart.title);
+      }
+      if (!(await deliveries.recordPosted(delivery, holder, chartId))) return lost();
       logger.info(where, 'digest posted');
-      return true;
+      return 'posted';
     } catch (error) {
       const permanent = error instanceof DeliveryError ? error.permanent : isFinOpsError(error) && error.code !== 'database_unavailable';
       const reason = error instanceof DeliveryError ? error.code : error instanceof Error ? error.message : String(error);
       (permanent ? logger.warn : logger.error).call(logger, { ...where, err: error, permanent }, permanent ? 'digest not delivered; the subscription is marked' : 'digest delivery failed; will retry');
-      await deliveries.recordFailure(delivery, holder, reason, permanent).catch((second: unknown) => logger.error({ ...where, err: second }, 'could not record a failed digest'));
-      return false;
+      await deliveries
+        .recordFailure(delivery, holder, { error: reason, permanent, messageId })
+        .catch((second: unknown) => logger.error({ ...where, err: second }, 'could not record a failed digest'));
+      return 'failed';
     }
   }
 

@@ -65,9 +65,10 @@ export async function handleSubscriptions(deps: SubscriptionDeps, context: Conve
         columns: [
           { title: 'Digest', align: 'left' },
           { title: 'For', align: 'left' },
+          { title: 'Time zone', align: 'left' },
           { title: 'Last delivery', align: 'left' },
         ],
-        rows: listed.map(({ subscription, lastDelivery }) => [subscription.cadence, teamName(subscription.team), deliveryText(deps, subscription, lastDelivery)]),
+        rows: listed.map(({ subscription, lastDelivery }) => [subscription.cadence, teamName(subscription.team), subscription.timeZone, deliveryText(deps, subscription, lastDelivery)]),
       },
       { type: 'context', text: scheduleNote(deps) },
     ],
@@ -92,6 +93,10 @@ function deliveryText(deps: HandlerDeps, subscription: Subscription, delivery: D
       return `${period}, posted${delivery.postedAt ? ` ${formatInstant(delivery.postedAt, deps.settings.timeZone)}` : ''}`;
     case 'failed':
       return `${period}, failed (${delivery.error ?? 'unknown'}); will retry`;
+    case 'gave_up':
+      return `${period}, not delivered (${delivery.error ?? 'unknown'})`;
+    case 'pending':
+      return delivery.error ? `${period}, waiting: ${delivery.error}` : `${period}, due`;
     default:
       return `${period}, being posted`;
   }
@@ -104,8 +109,8 @@ function scheduleText(subscription: Subscription): string {
 function scheduleNote(deps: HandlerDeps): string {
   const schedule = deps.settings.digestSchedule;
   return schedule
-    ? `Daily digests go out at \`${schedule.daily}\`, weekly ones at \`${schedule.weekly}\` (cron, ${deps.settings.timeZone}).`
-    : `Digests go out on the bot's schedule (${deps.settings.timeZone}).`;
+    ? `Daily digests go out at \`${schedule.daily}\`, weekly ones at \`${schedule.weekly}\` (cron, in each subscription's time zone).`
+    : "Digests go out on the bot's schedule, in each subscription's time zone.";
 }
 
 function teamName(team: string | undefined): string {

@@ -7,6 +7,9 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Cadence } from '../../ports.js';
 
+/** How late a digest tick may come and still run. */
+const MISSED_TICK_TOLERANCE_MS = 5 * 60_000;
+
 /** What the timers drive. */
 export interface DigestTimerTargets {
   runDue(cadence: Cadence, timeZone: string): Promise<unknown>;
@@ -35,21 +38,31 @@ export interface DigestTimers {
 export async function startDigestTimers(targets: DigestTimerTargets, options: DigestTimerOptions): Promise<DigestTimers> {
   const timers = new Map<string, ScheduledTask>();
   let stopped = false;
-  const guard = (what: string, work: () => Promise<unknown>) => () => {
+  // The returned promise lets node-cron's noOverlap skip a tick while the last one runs.
+  const guard = (what: string, work: () => Promise<unknown>) => async () => {
     if (stopped) return;
-    void work().catch((error: unknown) => options.onError(error, what));
+    await work().catch((error: unknown) => options.onError(error, what));
   };
   const refresh = async () => {
     const wanted = new Map((await targets.schedules()).map((schedule) => [`${schedule.cadence} ${schedule.timeZone}`, schedule]));
     for (const [key, task] of timers) {
       if (wanted.has(key)) continue;
-      await task.stop();
+      await task.destroy();
       timers.delete(key);
     }
     for (const [key, { cadence, timeZone }] of wanted) {
       if (timers.has(key) || stopped) continue;
       const expression = cadence === 'daily' ? options.dailyCron : options.weeklyCron;
-      timers.set(key, cron.schedule(expression, guard(`${cadence} digests (${timeZone})`, () => targets.runDue(cadence, timeZone)), { timezone: timeZone, noOverlap: true, name: `digest ${key}` }));
+      timers.set(
+        key,
+        cron.schedule(expression, guard(`${cadence} digests (${timeZone})`, () => targets.runDue(cadence, timeZone)), {
+          timezone: timeZone,
+          noOverlap: true,
+          name: `digest ${key}`,
+          // A tick that comes late (a busy event loop, a throttled CPU) still runs.
+          missedExecutionTolerance: MISSED_TICK_TOLERANCE_MS,
+        }),
+      );
     }
   };
   const sweep = cron.schedule(
@@ -66,8 +79,8 @@ export async function startDigestTimers(targets: DigestTimerTargets, options: Di
     refresh,
     stop: async () => {
       stopped = true;
-      await sweep.stop();
-      for (const task of timers.values()) await task.stop();
+      await sweep.destroy();
+      for (const task of timers.values()) await task.destroy();
       timers.clear();
     },
   };

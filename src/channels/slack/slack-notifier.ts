@@ -24,6 +24,13 @@ const PERMANENT = new Set([
   'token_revoked',
   'missing_scope',
   'not_authed',
+  'access_denied',
+  'team_access_not_granted',
+  'ekm_access_denied',
+  'file_uploads_disabled',
+  'msg_too_long',
+  'invalid_blocks',
+  'invalid_arguments',
 ]);
 
 /** Digests to Slack through the bot's Web API client. */
@@ -35,10 +42,12 @@ export class SlackDigestNotifier implements DigestNotifier {
   async postMessage(conversationId: string, reply: Reply): Promise<string> {
     try {
       const result = await this.client.chat.postMessage({ channel: conversationId, ...renderSlackMessage(reply) });
-      return result.ts ?? '';
+      if (result.ts) return result.ts;
     } catch (error) {
       throw deliveryError(error, conversationId);
     }
+    // Slack said ok without a message id: nothing to record, so the retry must decide.
+    throw new DeliveryError('no_message_id', false, 'Slack accepted the digest without a message id.');
   }
 
   async postChart(conversationId: string, png: Uint8Array, title: string): Promise<string> {
