@@ -11,6 +11,10 @@
  *    server and, in the same run, at a bare Bolt app whose handler only acks (p50/p99 of
  *    both, their p99 ratio, and how long the answers took to reach `response_url`); on
  *    PGlite and, when DATABASE_URL is set, on PostgreSQL. See ./slack-ack.ts.
+ * 5. Digests: time and peak memory to build 1,000 digests from the store, 100 charts drawn,
+ *    Cost Explorer requests for a day of 50 team digests (expected: none added), and the RSS
+ *    of a `finops-bot serve` child process posting 50 digests with charts into a fake Slack;
+ *    on PGlite and, when DATABASE_URL is set, on PostgreSQL. See ./digests.ts.
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -27,6 +31,7 @@ import { syncCosts } from '../../src/app/sync-costs.js';
 import { renderText } from '../../src/render/text.js';
 import { startFakeCostExplorer } from '../support/fake-cost-explorer.js';
 import { engineFor, FixedClock, startFakeAws, testSyncSettings } from '../support/world.js';
+import { benchDigests } from './digests.js';
 import { benchSlackAck } from './slack-ack.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
@@ -84,6 +89,15 @@ async function main(): Promise<void> {
     const { url, drop } = await scratchDatabase(process.env.DATABASE_URL);
     try {
       await benchSlackAck({ databaseUrl: url });
+    } finally {
+      await drop();
+    }
+  }
+  await benchDigests();
+  if (process.env.DATABASE_URL) {
+    const { url, drop } = await scratchDatabase(process.env.DATABASE_URL);
+    try {
+      await benchDigests({ databaseUrl: url });
     } finally {
       await drop();
     }
