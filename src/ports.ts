@@ -180,6 +180,8 @@ export type NewSubscription = Pick<Subscription, 'platform' | 'conversationId' |
 export interface SubscriptionStore {
   /** Adds the subscription; `created` is false when the conversation already had it. */
   subscribe(subscription: NewSubscription): Promise<{ created: boolean; subscription: Subscription }>;
+  /** Moves a subscription to another time zone. */
+  changeTimeZone(id: number, timeZone: string): Promise<void>;
   /** Removes it; false when there was none. */
   unsubscribe(target: Pick<Subscription, 'platform' | 'conversationId' | 'cadence' | 'team'>): Promise<boolean>;
   /** The conversation's subscriptions, with the last delivery of each. */

@@ -25,7 +25,8 @@ export type Command =
   | ({ readonly name: 'anomalies' } & ReportOptions)
   | { readonly name: 'rightsizing'; readonly team?: string | undefined }
   | ({ readonly name: 'tags'; readonly key?: string | undefined } & ReportOptions)
-  | { readonly name: 'subscribe' | 'unsubscribe'; readonly cadence: 'daily' | 'weekly'; readonly team?: string | undefined }
+  | { readonly name: 'subscribe'; readonly cadence: 'daily' | 'weekly'; readonly team?: string | undefined; readonly timeZone?: string | undefined }
+  | { readonly name: 'unsubscribe'; readonly cadence: 'daily' | 'weekly'; readonly team?: string | undefined }
   | { readonly name: 'subscriptions' }
   | { readonly name: 'digest'; readonly cadence: 'daily' | 'weekly'; readonly team?: string | undefined }
   | { readonly name: 'ask'; readonly question: string }
@@ -61,7 +62,11 @@ export const COMMAND_USAGE: Readonly<Record<CommandName, { usage: string; summar
     summary: 'tag coverage: share of spend without the team tag, worst offenders',
     examples: ['tags', 'tags Environment 7d'],
   },
-  subscribe: { usage: 'subscribe daily|weekly [for TEAM]', summary: 'this channel receives the digest', examples: ['subscribe weekly for payments'] },
+  subscribe: {
+    usage: 'subscribe daily|weekly [for TEAM] [in TIMEZONE]',
+    summary: "this channel receives the digest (at the schedule's time in the channel's time zone)",
+    examples: ['subscribe weekly for payments', 'subscribe daily in Europe/Paris'],
+  },
   unsubscribe: { usage: 'unsubscribe daily|weekly [for TEAM]', summary: 'stop a digest in this channel', examples: ['unsubscribe daily'] },
   subscriptions: { usage: 'subscriptions', summary: "this channel's digests", examples: ['subscriptions'] },
   digest: { usage: 'digest [daily|weekly] [for TEAM]', summary: 'preview a digest now', examples: ['digest weekly for search'] },

@@ -168,19 +168,37 @@ function parseArguments(name: CommandName, rest: string, offered: readonly Comma
     case 'subscribe':
     case 'unsubscribe':
     case 'digest': {
+      const timeZone = name === 'subscribe' ? takeTimeZone(args) : undefined;
       const options = parseOptions(args, ['for']);
       const cadence = options.words[0]?.toLowerCase();
       if (options.words.length > 1 || (cadence !== undefined && cadence !== 'daily' && cadence !== 'weekly')) {
         throw new UsageError(`\`${name}\` takes \`daily\` or \`weekly\`, not \`${options.words.join(' ')}\`.`);
       }
       if (name !== 'digest' && cadence === undefined) throw new UsageError(`\`${name}\` needs \`daily\` or \`weekly\`.`);
-      return { name, cadence: cadence ?? 'daily', team: options.team } as Command;
+      return { name, cadence: cadence ?? 'daily', team: options.team, ...(timeZone ? { timeZone } : {}) } as Command;
     }
     case 'subscriptions':
     case 'status':
       if (args.length > 0) throw new UsageError(`\`${name}\` takes no arguments.`);
       return { name };
   }
+}
+
+/** Removes `in ZONE` from `args` and returns the IANA zone, checked; undefined when absent. */
+function takeTimeZone(args: string[]): string | undefined {
+  const index = args.findIndex((arg) => arg.toLowerCase() === 'in');
+  if (index === -1) return undefined;
+  const typed = args[index + 1];
+  if (typed === undefined) throw new UsageError('`in` needs a time zone, for example `subscribe daily in Europe/Paris`.');
+  args.splice(index, 2);
+  const zones = [...Intl.supportedValuesOf('timeZone'), 'UTC'];
+  const exact = zones.find((zone) => zone.toLowerCase() === typed.toLowerCase());
+  if (exact) return exact;
+  const suggestion = closestMatch(typed, zones);
+  throw new UsageError(
+    `I don't know the time zone \`${typed}\`${suggestion ? `; did you mean \`${suggestion}\`?` : '.'}`,
+    'Time zones are IANA names such as `Europe/Paris`, `America/New_York` or `UTC`.',
+  );
 }
 
 function parseBudget(args: string[]): Command {

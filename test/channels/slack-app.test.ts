@@ -169,6 +169,18 @@ describe('digest subscriptions from a channel', () => {
     expect(await ask('subscribe daily for paymnts', 'sub-typo')).toContain('did you mean `payments`?');
   });
 
+  it('keeps one time zone per channel: the bot’s by default, or the one given with `in`', async () => {
+    expect(await ask('subscribe daily for search', 'tz-1', 'C0TZ00001')).toContain('(times in UTC)');
+    const moved = await ask('subscribe weekly for search in europe/paris', 'tz-2', 'C0TZ00001');
+    expect(moved).toContain('(times in Europe/Paris)');
+    expect(moved).toContain('Its other digests now follow Europe/Paris too.');
+    expect(await ask('subscribe daily for checkout', 'tz-3', 'C0TZ00001')).toContain('(times in Europe/Paris)');
+    const listed = await ask('subscriptions', 'tz-4', 'C0TZ00001');
+    expect(listed.match(/Europe\/Paris/g)?.length).toBeGreaterThanOrEqual(3);
+    expect(listed).not.toMatch(/\bUTC\b.*none yet/);
+    expect(await ask('subscribe daily in Europe/Pariss', 'tz-5', 'C0TZ00001')).toContain('did you mean `Europe/Paris`?');
+  });
+
   it('previews a digest in the channel', async () => {
     const preview = await ask('digest daily for payments', 'digest-preview');
     expect(preview).toContain('Daily digest · payments · Sat 21 Nov 2026');

@@ -43,6 +43,10 @@ export class PgDigestStore implements SubscriptionStore, DigestDeliveryStore {
     return { created: false, subscription: toSubscription(existing!) };
   }
 
+  async changeTimeZone(id: number, timeZone: string): Promise<void> {
+    await this.db.update(digestSubscriptions).set({ timeZone }).where(eq(digestSubscriptions.id, id));
+  }
+
   async unsubscribe(target: Pick<Subscription, 'platform' | 'conversationId' | 'cadence' | 'team'>): Promise<boolean> {
     const removed = await this.db.delete(digestSubscriptions).where(targetIs(target)).returning({ id: digestSubscriptions.id });
     return removed.length > 0;

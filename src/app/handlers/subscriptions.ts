@@ -38,12 +38,23 @@ export async function handleSubscribe(
       blocks: [{ type: 'text', text: removed ? `This channel will no longer receive ${what}.` : `This channel was not receiving ${what}. \`subscriptions\` lists what it receives.` }],
     };
   }
-  const { created, subscription } = await deps.subscriptions.subscribe({ ...target, timeZone: deps.settings.timeZone, createdBy: context.userId ?? 'unknown' });
+  // A channel keeps one time zone: what it was given last, else the bot's.
+  const existing = await deps.subscriptions.listFor(conversation.platform, conversation.conversationId);
+  const timeZone = (command.name === 'subscribe' ? command.timeZone : undefined) ?? existing[0]?.subscription.timeZone ?? deps.settings.timeZone;
+  const result = await deps.subscriptions.subscribe({ ...target, timeZone, createdBy: context.userId ?? 'unknown' });
+  const { created } = result;
+  let { subscription } = result;
+  // The channel's other digests move with it.
+  for (const other of [subscription, ...existing.map((entry) => entry.subscription)]) {
+    if (other.timeZone !== timeZone) await deps.subscriptions.changeTimeZone(other.id, timeZone);
+  }
+  subscription = { ...subscription, timeZone };
+  const moved = existing.some((entry) => entry.subscription.timeZone !== timeZone);
   return {
     kind: 'answer',
     title: created ? 'Subscribed' : 'Already subscribed',
     blocks: [
-      { type: 'text', text: `${created ? 'This channel will receive' : 'This channel already receives'} ${what}, ${scheduleText(subscription)}.` },
+      { type: 'text', text: `${created ? 'This channel will receive' : 'This channel already receives'} ${what}, ${scheduleText(subscription)}.${moved ? ` Its other digests now follow ${timeZone} too.` : ''}` },
       { type: 'context', text: `Preview it now with \`digest ${command.cadence}${team === undefined ? '' : ` for ${quoteTeam(team)}`}\`; stop it with \`unsubscribe ${command.cadence}${team === undefined ? '' : ` for ${quoteTeam(team)}`}\`.` },
     ],
   };
