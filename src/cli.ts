@@ -5,7 +5,7 @@
  */
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDigestRunner, createFinOpsApp, databaseTarget, serve, slackChannelFor } from './main.js';
@@ -105,7 +105,8 @@ async function digest(config: Config, logger: Logger, args: string[]): Promise<n
     const team = options.team === undefined ? undefined : await resolveTeam(app.handlerDeps, ['untagged', '(untagged)'].includes(options.team.toLowerCase()) ? '' : options.team);
     if (!options.post) {
       const built = await buildDigest(app.handlerDeps, { cadence: options.cadence, team });
-      const chartPath = join(tmpdir(), `finops-digest-${built.periodKey.replace(':', '-')}${team === undefined ? '' : `-${team.replace(/[^\w.-]+/g, '_') || 'untagged'}`}.png`);
+      // A private folder: a shared, predictable name in /tmp could be someone else's symlink.
+      const chartPath = join(mkdtempSync(join(tmpdir(), 'finops-digest-')), `${built.periodKey.replace(':', '-')}${team === undefined ? '' : `-${team.replace(/[^\w.-]+/g, '_') || 'untagged'}`}.png`);
       writeFileSync(chartPath, await new VegaChartRenderer().renderPng(built.chart));
       process.stdout.write(`${renderText(built.reply)}Chart: ${chartPath}\n`);
       return 0;
@@ -138,7 +139,10 @@ function parseDigestArgs(args: string[]): { cadence: Cadence; team: string | und
   for (let index = 0; index < rest.length; index++) {
     const arg = rest[index]!;
     if (arg === '--post') post = true;
-    else if (arg === '--team' && rest[index + 1] !== undefined) team = rest[++index];
+    else if (arg === '--team') {
+      team = rest[++index];
+      if (team === undefined || team.startsWith('--')) return '`--team` needs a team name, for example `--team payments`.';
+    }
     else if (arg.startsWith('--team=')) team = arg.slice('--team='.length);
     else return `\`digest\` does not take \`${arg}\`.`;
   }

@@ -4,7 +4,7 @@
  * fresh PGlite folder.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -204,6 +204,26 @@ describe.skipIf(!existsSync(CLI))(`finops-bot CLI (${testDatabaseKind})`, () => 
     } finally {
       await fake.close();
     }
+  });
+
+  it('digest prints a team digest with the path of its PNG chart; bad arguments and --post without Slack get one line and exit 1', async () => {
+    const run = await runCli(['digest', 'daily', '--team', 'Payments'], '', state.env);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^Daily digest · payments · \w{3} \d+ \w{3} \d{4}$/m);
+    expect(run.stdout).toContain('Usual for a');
+    const chart = /^Chart: (.+\.png)$/m.exec(run.stdout)?.[1];
+    expect(chart).toBeDefined();
+    expect(readFileSync(chart!).subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    const monthly = await runCli(['digest', 'monthly'], '', state.env);
+    expect([monthly.code, monthly.stderr.split('\n')[0]]).toEqual([1, 'finops-bot: `digest` needs `daily` or `weekly`.']);
+    const noTeam = await runCli(['digest', 'weekly', '--team'], '', state.env);
+    expect([noTeam.code, noTeam.stderr.split('\n')[0]]).toEqual([1, 'finops-bot: `--team` needs a team name, for example `--team payments`.']);
+    const post = await runCli(['digest', 'daily', '--post'], '', state.env);
+    expect(post.code).toBe(1);
+    expect(post.stderr).toContain('--post needs Slack credentials');
+    const unknown = await runCli(['digest', 'daily', '--team', 'paymnts'], '', state.env);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('did you mean `payments`?');
   });
 
   it('chat ends quietly when its reader hangs up early (as with `| head -1`)', async () => {
