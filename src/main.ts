@@ -49,7 +49,7 @@ export interface AppOverrides {
   readonly source?: CostSource;
   /** Days of history the first sync fetches (400 in production; tests keep it short). */
   readonly backfillDays?: number;
-  /** When to sweep for unfinished digest deliveries (every minute in production). */
+  /** When to sweep for unfinished digest deliveries (every 15 seconds in production). */
   readonly digestSweepCron?: string;
   /** Retries of a failed Slack Web API call (3 in production). */
   readonly slackWebApiRetries?: number;

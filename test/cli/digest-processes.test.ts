@@ -82,7 +82,8 @@ describe.runIf(testDatabaseKind === 'postgres')('three serve processes sharing o
       const [answer] = await fake.waitFor(() => fake.responsesTo(`sub-${channel}`).length > 0 && fake.responsesTo(`sub-${channel}`));
       expect(JSON.stringify(answer!.body)).toContain('This channel will receive');
     }
-    await fake.waitFor(() => CHANNELS.every(([channel]) => chartsTo(channel).length > 0), 60_000);
+    // A new time zone's timer starts on the next sweep (every 15 s), then fires every 3 s.
+    await fake.waitFor(() => CHANNELS.every(([channel]) => chartsTo(channel).length > 0), 90_000);
     await new Promise((resolve) => setTimeout(resolve, 7_000));
     for (const [channel] of CHANNELS) {
       expect(messagesTo(channel), channel).toHaveLength(1);

@@ -1,11 +1,18 @@
 /**
  * Time as an input: node-cron timers that start digest runs. One timer per cadence and time
  * zone in use (the daily and weekly cron expressions are read in each subscription's zone,
- * DST included, by node-cron), kept in step with the subscriptions once a minute, and a
+ * DST included, by node-cron), kept in step with the subscriptions every 15 seconds, and a
  * sweep on the same beat that finishes deliveries a stopped instance left behind.
  */
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Cadence } from '../../ports.js';
+
+/**
+ * Every 15 seconds: a channel's first subscription in a new time zone gets its timer soon,
+ * and a dead instance's deliveries are finished soon after its lease ends. Each sweep is two
+ * small queries.
+ */
+const DEFAULT_SWEEP_CRON = '*/15 * * * * *';
 
 /** How late a digest tick may come and still run. */
 const MISSED_TICK_TOLERANCE_MS = 5 * 60_000;
@@ -22,7 +29,7 @@ export interface DigestTimerTargets {
 export interface DigestTimerOptions {
   readonly dailyCron: string;
   readonly weeklyCron: string;
-  /** When to re-read subscriptions and sweep for unfinished deliveries. */
+  /** When to re-read subscriptions and sweep for unfinished deliveries (every 15 s by default). */
   readonly sweepCron?: string;
   readonly onError: (error: unknown, what: string) => void;
 }
@@ -66,7 +73,7 @@ export async function startDigestTimers(targets: DigestTimerTargets, options: Di
     }
   };
   const sweep = cron.schedule(
-    options.sweepCron ?? '* * * * *',
+    options.sweepCron ?? DEFAULT_SWEEP_CRON,
     guard('digest sweep', async () => {
       await refresh();
       await targets.deliverPending();
