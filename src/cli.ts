@@ -116,7 +116,7 @@ async function digest(config: Config, logger: Logger, args: string[]): Promise<n
     let failed = 0;
     for (const schedule of await app.digests.schedules()) {
       if (schedule.cadence !== options.cadence) continue;
-      const report = await runner.runDue(schedule.cadence, schedule.timeZone, team);
+      const report = await runner.runDue(schedule.cadence, schedule.timeZone, { onlyTeam: team });
       posted += report.posted;
       failed += report.failed;
     }

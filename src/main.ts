@@ -223,7 +223,7 @@ export async function serve(
 async function startDigests(app: FinOpsApp, config: Config, logger: Logger, slack: SlackChannel, overrides: AppOverrides): Promise<{ runner: DigestRunner; timers: DigestTimers }> {
   const runner = createDigestRunner(app, logger, slack);
   const timers = await startDigestTimers(
-    { runDue: (cadence, timeZone) => runner.runDue(cadence, timeZone), deliverPending: () => runner.deliverPending(), schedules: () => app.digests.schedules() },
+    { runDue: (cadence, timeZone, at) => runner.runDue(cadence, timeZone, { at }), deliverPending: () => runner.deliverPending(), schedules: () => app.digests.schedules() },
     {
       dailyCron: config.dailyCron,
       weeklyCron: config.weeklyCron,

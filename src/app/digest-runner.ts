@@ -63,14 +63,14 @@ export class DigestRunner {
   }
 
   /**
-   * A scheduled time came for `cadence` in `timeZone`: plan the digest of the period that
-   * ended yesterday there (only `onlyTeam`'s, when given), then deliver what is due. A digest
-   * whose days are not synced yet waits for them.
+   * A scheduled time came for `cadence` in `timeZone` (now, or `at` when caught up): plan
+   * the digest of the period that ended the day before there (only `onlyTeam`'s, when
+   * given), then deliver what is due. A digest whose days are not synced yet waits for them.
    */
-  async runDue(cadence: Cadence, timeZone: string, onlyTeam?: string): Promise<DigestRunReport> {
-    const yesterday = addDays(todayIn(timeZone, this.deps.handler.clock.now()), -1);
+  async runDue(cadence: Cadence, timeZone: string, options: { at?: Date; onlyTeam?: string | undefined } = {}): Promise<DigestRunReport> {
+    const yesterday = addDays(todayIn(timeZone, options.at ?? this.deps.handler.clock.now()), -1);
     const { key } = digestPeriod(cadence, yesterday);
-    const planned = await this.deps.deliveries.plan(cadence, timeZone, key, onlyTeam);
+    const planned = await this.deps.deliveries.plan(cadence, timeZone, key, options.onlyTeam);
     if (planned > 0) this.deps.logger.info({ cadence, timeZone, period: key, planned }, 'digests planned');
     const delivered = await this.deliverPending();
     return { ...delivered, planned };

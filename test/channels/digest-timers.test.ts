@@ -15,8 +15,8 @@ function recorder(schedules: { cadence: Cadence; timeZone: string }[]) {
     fired,
     schedules,
     targets: {
-      runDue: async (cadence: Cadence, timeZone: string) => {
-        fired.push(`${cadence} ${timeZone} ${new Date().toISOString()}`);
+      runDue: async (cadence: Cadence, timeZone: string, at: Date) => {
+        fired.push(`${cadence} ${timeZone} ${at.toISOString()}`);
       },
       deliverPending: async () => undefined,
       schedules: async () => schedules,
@@ -61,5 +61,25 @@ describe('digest timers', () => {
     await timers.stop();
     // 09:00 in Tokyo is midnight UTC; the UTC timer (09:00 UTC) is gone.
     expect(fired).toEqual(['daily Asia/Tokyo 2026-11-02T00:00:00.000Z']);
+  });
+
+  it('run a scheduled time that passed while no instance was up, within three hours, once', async () => {
+    vi.useFakeTimers({ now: new Date('2026-11-02T10:30:20Z') });
+    const late = recorder([
+      { cadence: 'daily', timeZone: 'UTC' },
+      { cadence: 'daily', timeZone: 'Europe/Paris' },
+    ]);
+    const timers = await startDigestTimers(late.targets, { dailyCron: '0 9 * * *', weeklyCron: '0 9 * * 1', sweepCron: '0 0 1 1 *', onError: (error) => { throw error; } });
+    await vi.advanceTimersByTimeAsync(1_000);
+    await timers.stop();
+    // 09:00 UTC was 90 minutes ago; 09:00 in Paris (08:00 UTC) is two and a half hours ago.
+    expect(late.fired).toEqual(['daily UTC 2026-11-02T09:00:00.000Z', 'daily Europe/Paris 2026-11-02T08:00:00.000Z']);
+
+    vi.setSystemTime(new Date('2026-11-02T12:30:00Z'));
+    const tooLate = recorder([{ cadence: 'daily', timeZone: 'Europe/Paris' }]);
+    const again = await startDigestTimers(tooLate.targets, { dailyCron: '0 9 * * *', weeklyCron: '0 9 * * 1', sweepCron: '0 0 1 1 *', onError: (error) => { throw error; } });
+    await vi.advanceTimersByTimeAsync(1_000);
+    await again.stop();
+    expect(tooLate.fired).toEqual([]);
   });
 });

@@ -14,12 +14,16 @@ import type { Cadence } from '../../ports.js';
  */
 const DEFAULT_SWEEP_CRON = '*/15 * * * * *';
 
+/** How far back a missed scheduled time is still run. */
+const CATCH_UP_MS = 3 * 60 * 60_000;
+
 /** How late a digest tick may come and still run. */
 const MISSED_TICK_TOLERANCE_MS = 5 * 60_000;
 
 /** What the timers drive. */
 export interface DigestTimerTargets {
-  runDue(cadence: Cadence, timeZone: string): Promise<unknown>;
+  /** The schedule's time `at` came (now, or a while ago when it is caught up). */
+  runDue(cadence: Cadence, timeZone: string, at: Date): Promise<unknown>;
   deliverPending(): Promise<unknown>;
   /** The cadence and time-zone pairs subscriptions use now. */
   schedules(): Promise<readonly { cadence: Cadence; timeZone: string }[]>;
@@ -62,7 +66,7 @@ export async function startDigestTimers(targets: DigestTimerTargets, options: Di
       const expression = cadence === 'daily' ? options.dailyCron : options.weeklyCron;
       timers.set(
         key,
-        cron.schedule(expression, guard(`${cadence} digests (${timeZone})`, () => targets.runDue(cadence, timeZone)), {
+        cron.schedule(expression, guard(`${cadence} digests (${timeZone})`, () => targets.runDue(cadence, timeZone, new Date())), {
           timezone: timeZone,
           noOverlap: true,
           name: `digest ${key}`,
@@ -76,12 +80,32 @@ export async function startDigestTimers(targets: DigestTimerTargets, options: Di
     options.sweepCron ?? DEFAULT_SWEEP_CRON,
     guard('digest sweep', async () => {
       await refresh();
+      await catchUp();
       await targets.deliverPending();
     }),
     { noOverlap: true, name: 'digest sweep' },
   );
+  /**
+   * A scheduled time that passed while no instance was running (a deploy at 09:00, say) is
+   * run late, within a few hours; planning is idempotent, so one that did run changes nothing.
+   */
+  const catchUp = async () => {
+    const now = Date.now();
+    const minute = now - (now % 60_000);
+    for (const [key, task] of timers) {
+      const schedule = key.split(' ') as [Cadence, string];
+      for (let at = minute; at > now - CATCH_UP_MS; at -= 60_000) {
+        if (!task.match(new Date(at))) continue;
+        await targets.runDue(schedule[0], schedule[1], new Date(at));
+        break;
+      }
+    }
+  };
   await refresh().catch((error: unknown) => options.onError(error, 'digest schedule'));
-  guard('digest sweep', () => targets.deliverPending())();
+  guard('digest catch-up', async () => {
+    await catchUp();
+    await targets.deliverPending();
+  })();
   return {
     refresh,
     stop: async () => {
