@@ -87,7 +87,10 @@ export class DigestRunner {
   async stop(timeoutMs: number): Promise<void> {
     this.stopping = true;
     const running = this.delivering;
-    if (running) await Promise.race([running.catch(() => undefined), this.sleep(timeoutMs)]);
+    if (!running) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([running.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    clearTimeout(timer);
   }
 
   private async drain(): Promise<DigestRunReport> {
@@ -126,6 +129,8 @@ export class DigestRunner {
         return (await deliveries.postpone(delivery, holder, error.message, DATA_WAIT_MS)) ? 'waiting' : lost();
       }
       if (!messageId) {
+        // Stopping: hand the delivery back for another instance rather than post half of it.
+        if (this.stopping) return (await deliveries.postpone(delivery, holder, 'handed back by a stopping instance', 0)) ? 'waiting' : lost();
         await this.pace(subscription.conversationId);
         messageId = await notifier.postMessage(subscription.conversationId, digest.reply);
         if (!(await deliveries.recordMessage(delivery, holder, messageId, LEASE_MS))) return lost();

@@ -192,13 +192,25 @@ function takeTimeZone(args: string[]): string | undefined {
   if (typed === undefined) throw new UsageError('`in` needs a time zone, for example `subscribe daily in Europe/Paris`.');
   args.splice(index, 2);
   const zones = [...Intl.supportedValuesOf('timeZone'), 'UTC'];
-  const exact = zones.find((zone) => zone.toLowerCase() === typed.toLowerCase());
-  if (exact) return exact;
+  const listed = zones.find((zone) => zone.toLowerCase() === typed.toLowerCase());
+  if (listed) return listed;
+  // The list holds ICU's older names (Asia/Calcutta, Europe/Kiev): newer ones and aliases
+  // (Asia/Kolkata, Europe/Kyiv, Etc/UTC) are valid too, as the scheduler reads them.
+  if (isTimeZone(typed)) return typed;
   const suggestion = closestMatch(typed, zones);
   throw new UsageError(
     `I don't know the time zone \`${typed}\`${suggestion ? `; did you mean \`${suggestion}\`?` : '.'}`,
     'Time zones are IANA names such as `Europe/Paris`, `America/New_York` or `UTC`.',
   );
+}
+
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function parseBudget(args: string[]): Command {

@@ -370,6 +370,15 @@ describe('subscriptions and digests', () => {
     expect(failure('subscribe daily weekly').message).toContain('`daily` or `weekly`');
   });
 
+  it('subscribe takes the channel\'s time zone with `in`, new and old IANA names alike', () => {
+    expect(parsed('subscribe daily in europe/paris for payments')).toEqual({ name: 'subscribe', cadence: 'daily', team: 'payments', timeZone: 'Europe/Paris' });
+    expect(parsed('subscribe weekly for "Data Platform" in Asia/Kolkata')).toEqual({ name: 'subscribe', cadence: 'weekly', team: 'Data Platform', timeZone: 'Asia/Kolkata' });
+    expect(parsed('subscribe daily in Asia/Calcutta')).toMatchObject({ timeZone: 'Asia/Calcutta' });
+    expect(parsed('subscribe daily in Etc/UTC')).toMatchObject({ timeZone: 'Etc/UTC' });
+    expect(failure('subscribe daily in Mars/Olympus').message).toContain("I don't know the time zone `Mars/Olympus`");
+    expect(failure('subscribe daily in').message).toContain('`in` needs a time zone');
+  });
+
   it('digest defaults to daily', () => {
     expect(parsed('digest')).toEqual({ name: 'digest', cadence: 'daily' });
     expect(parsed('digest weekly for search')).toEqual({ name: 'digest', cadence: 'weekly', team: 'search' });

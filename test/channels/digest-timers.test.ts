@@ -82,4 +82,13 @@ describe('digest timers', () => {
     await again.stop();
     expect(tooLate.fired).toEqual([]);
   });
+
+  it('catch up a six-field schedule on its own second', async () => {
+    vi.useFakeTimers({ now: new Date('2026-11-02T10:30:20Z') });
+    const late = recorder([{ cadence: 'daily', timeZone: 'UTC' }]);
+    const timers = await startDigestTimers(late.targets, { dailyCron: '30 0 9 * * *', weeklyCron: '0 9 * * 1', sweepCron: '0 0 1 1 *', onError: (error) => { throw error; } });
+    await vi.advanceTimersByTimeAsync(1_000);
+    await timers.stop();
+    expect(late.fired).toEqual(['daily UTC 2026-11-02T09:00:30.000Z']);
+  });
 });

@@ -183,7 +183,7 @@ export class PgDigestStore implements SubscriptionStore, DigestDeliveryStore {
             and (attempts >= ${MAX_ATTEMPTS} or created_at <= now() - ${PLANNED_WITHIN}::interval)
           returning subscription_id, error`,
     );
-    for (const row of rows) await this.markProblem([Number(row.subscription_id)], `gave up after repeated failures${row.error ? ` (last: ${row.error})` : ''}`);
+    for (const row of rows) await this.markProblem([Number(row.subscription_id)], `not delivered in time${row.error ? ` (last: ${row.error})` : ''}`);
     return rows.length;
   }
 

@@ -49,7 +49,7 @@ export async function handleSubscribe(
     if (other.timeZone !== timeZone) await deps.subscriptions.changeTimeZone(other.id, timeZone);
   }
   subscription = { ...subscription, timeZone };
-  const moved = existing.some((entry) => entry.subscription.timeZone !== timeZone);
+  const moved = existing.some((entry) => entry.subscription.id !== subscription.id && entry.subscription.timeZone !== timeZone);
   return {
     kind: 'answer',
     title: created ? 'Subscribed' : 'Already subscribed',

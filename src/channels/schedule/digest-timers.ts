@@ -4,7 +4,7 @@
  * DST included, by node-cron), kept in step with the subscriptions every 15 seconds, and a
  * sweep on the same beat that finishes deliveries a stopped instance left behind.
  */
-import cron, { type ScheduledTask } from 'node-cron';
+import cron, { type ScheduledTask, type TaskContext } from 'node-cron';
 import type { Cadence } from '../../ports.js';
 
 /**
@@ -50,9 +50,9 @@ export async function startDigestTimers(targets: DigestTimerTargets, options: Di
   const timers = new Map<string, ScheduledTask>();
   let stopped = false;
   // The returned promise lets node-cron's noOverlap skip a tick while the last one runs.
-  const guard = (what: string, work: () => Promise<unknown>) => async () => {
+  const guard = (what: string, work: (context?: TaskContext) => Promise<unknown>) => async (context?: TaskContext) => {
     if (stopped) return;
-    await work().catch((error: unknown) => options.onError(error, what));
+    await work(context).catch((error: unknown) => options.onError(error, what));
   };
   const refresh = async () => {
     const wanted = new Map((await targets.schedules()).map((schedule) => [`${schedule.cadence} ${schedule.timeZone}`, schedule]));
@@ -66,7 +66,8 @@ export async function startDigestTimers(targets: DigestTimerTargets, options: Di
       const expression = cadence === 'daily' ? options.dailyCron : options.weeklyCron;
       timers.set(
         key,
-        cron.schedule(expression, guard(`${cadence} digests (${timeZone})`, () => targets.runDue(cadence, timeZone, new Date())), {
+        // The slot the tick belongs to, not the time it ran: a late 23:58 tick is still yesterday's.
+        cron.schedule(expression, guard(`${cadence} digests (${timeZone})`, (context) => targets.runDue(cadence, timeZone, context?.date ?? new Date())), {
           timezone: timeZone,
           noOverlap: true,
           name: `digest ${key}`,
@@ -80,21 +81,23 @@ export async function startDigestTimers(targets: DigestTimerTargets, options: Di
     options.sweepCron ?? DEFAULT_SWEEP_CRON,
     guard('digest sweep', async () => {
       await refresh();
-      await catchUp();
       await targets.deliverPending();
     }),
-    { noOverlap: true, name: 'digest sweep' },
+    // deliverPending is shared and refresh is idempotent: an overlapping sweep does no harm.
+    { name: 'digest sweep' },
   );
   /**
-   * A scheduled time that passed while no instance was running (a deploy at 09:00, say) is
-   * run late, within a few hours; planning is idempotent, so one that did run changes nothing.
+   * At start only: the last scheduled time of each timer in the past few hours is run late,
+   * in case no instance was running then (a deploy at 09:00, say). Planning is idempotent, so
+   * a time another instance did run changes nothing.
    */
   const catchUp = async () => {
     const now = Date.now();
-    const minute = now - (now % 60_000);
     for (const [key, task] of timers) {
       const schedule = key.split(' ') as [Cadence, string];
-      for (let at = minute; at > now - CATCH_UP_MS; at -= 60_000) {
+      // Five-field expressions fire on the minute; six-field ones may name any second.
+      const step = task.getPattern().trim().split(/\s+/).length > 5 ? 1_000 : 60_000;
+      for (let at = now - (now % step); at > now - CATCH_UP_MS; at -= step) {
         if (!task.match(new Date(at))) continue;
         await targets.runDue(schedule[0], schedule[1], new Date(at));
         break;

@@ -160,7 +160,7 @@ describe(`digest store on ${testDatabaseKind}`, () => {
     expect(await store.giveUpStale()).toBe(1);
     const [listed] = await store.listFor('slack', 'C1');
     expect(listed?.lastDelivery).toMatchObject({ status: 'gave_up', messageId: '1700000000.000100' });
-    expect(listed?.subscription.problem).toContain('gave up after repeated failures (last: internal_error)');
+    expect(listed?.subscription.problem).toContain('not delivered in time (last: internal_error)');
   });
 
   it('forgets deliveries with their subscription', async () => {
