@@ -12,21 +12,11 @@ import { type Amount, amountToNumber, formatPercent, percentShare, sumAmounts, t
 import { addDays, type DateRange, eachDay } from '../../src/core/period.js';
 import type { Reply, ReplyBlock } from '../../src/core/reply.js';
 import type { CostStore } from '../../src/ports.js';
-import { renderText } from '../../src/render/text.js';
 import { openTestDatabase, testDatabaseKind, type TestDatabase } from '../support/test-database.js';
-import { centsIn, engineFor, FixedClock, sourceTotalCents, testEngineSettings, testSyncSettings } from '../support/world.js';
+import { centsIn, engineFor, FixedClock, sourceTotalCents, testEngineSettings, testSyncSettings, replyField as field } from '../support/world.js';
 
 const console = { channel: 'console' as const };
 type Table = Extract<ReplyBlock, { type: 'table' }>;
-
-function field(reply: Reply, label: string | RegExp): string {
-  for (const block of reply.blocks) {
-    if (block.type !== 'fields') continue;
-    const found = block.fields.find((candidate) => (typeof label === 'string' ? candidate.label === label : label.test(candidate.label)));
-    if (found) return found.value;
-  }
-  throw new Error(`no field ${label} in ${renderText(reply)}`);
-}
 
 function tables(reply: Reply): Table[] {
   return reply.blocks.filter((block): block is Table => block.type === 'table');

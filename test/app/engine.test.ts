@@ -8,7 +8,7 @@ import { syncCosts } from '../../src/app/sync-costs.js';
 import type { Reply, ReplyBlock } from '../../src/core/reply.js';
 import { renderText } from '../../src/render/text.js';
 import { openTestDatabase, testDatabaseKind, type TestDatabase } from '../support/test-database.js';
-import { centsIn, engineFor, FixedClock, sourceTotal, sourceTotalCents, testEngineSettings, testSyncSettings } from '../support/world.js';
+import { centsIn, engineFor, FixedClock, sourceTotal, sourceTotalCents, testEngineSettings, testSyncSettings, replyField as field } from '../support/world.js';
 import { toCents } from '../../src/core/money.js';
 
 const console = { channel: 'console' as const };
@@ -18,15 +18,6 @@ function table(reply: Reply, index = 0): Extract<ReplyBlock, { type: 'table' }> 
   const found = tables[index];
   if (!found) throw new Error(`no table ${index} in ${renderText(reply)}`);
   return found;
-}
-
-function field(reply: Reply, label: string | RegExp): string {
-  for (const block of reply.blocks) {
-    if (block.type !== 'fields') continue;
-    const found = block.fields.find((candidate) => (typeof label === 'string' ? candidate.label === label : label.test(candidate.label)));
-    if (found) return found.value;
-  }
-  throw new Error(`no field ${label} in ${renderText(reply)}`);
 }
 
 function footerText(reply: Reply): string {

@@ -21,13 +21,10 @@
  * that database (empty) for section 1, and databases created next to it for sections 3 and 4.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { VegaChartRenderer } from '../../src/adapters/chart/vega-chart-renderer.js';
 import { PgCostStore } from '../../src/adapters/db/cost-store.js';
 import { type DatabaseTarget, openDatabase } from '../../src/adapters/db/database.js';
@@ -43,6 +40,8 @@ import { createFinOpsApp } from '../../src/main.js';
 import type { Cadence } from '../../src/ports.js';
 import { renderText } from '../../src/render/text.js';
 import { type FakeSlack, startFakeSlack } from '../support/fake-slack.js';
+import { freePort } from '../support/processes.js';
+import { createScratchDatabase } from '../support/test-database.js';
 import { TEST_BOT_TOKEN, TEST_SIGNING_SECRET } from '../support/slack-requests.js';
 import { FixedClock, startFakeAws, testEngineSettings, testSyncSettings } from '../support/world.js';
 
@@ -508,38 +507,11 @@ async function scratchTarget(options: { databaseUrl?: string }, separate: boolea
     };
   }
   if (!separate) return { target: { kind: 'postgres', url: options.databaseUrl }, env: { DATABASE_URL: options.databaseUrl }, dispose: async () => undefined };
-  const name = `finops_bench_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
-  const admin = async (statement: string) => {
-    const client = new pg.Client({ connectionString: options.databaseUrl });
-    await client.connect();
-    try {
-      await client.query(statement);
-    } finally {
-      await client.end();
-    }
-  };
-  await admin(`create database ${name}`);
-  const url = new URL(options.databaseUrl);
-  url.pathname = `/${name}`;
-  return {
-    target: { kind: 'postgres', url: url.toString() },
-    env: { DATABASE_URL: url.toString() },
-    dispose: () => admin(`drop database if exists ${name} with (force)`),
-  };
+  const scratch = await createScratchDatabase(options.databaseUrl, 'finops_bench');
+  return { target: { kind: 'postgres', url: scratch.url }, env: { DATABASE_URL: scratch.url }, dispose: scratch.drop };
 }
 
 // ---- shared ----
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 function bump(counts: Map<string, number>, key: string): void {
   counts.set(key, (counts.get(key) ?? 0) + 1);

@@ -17,19 +17,18 @@
  *    on PGlite and, when DATABASE_URL is set, on PostgreSQL. See ./digests.ts.
  */
 import { spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
-import pg from 'pg';
 import { DemoCostSource } from '../../src/adapters/demo/demo-cost-source.js';
 import { PgCostStore } from '../../src/adapters/db/cost-store.js';
 import { type Database, openDatabase } from '../../src/adapters/db/database.js';
 import { syncCosts } from '../../src/app/sync-costs.js';
 import { renderText } from '../../src/render/text.js';
 import { startFakeCostExplorer } from '../support/fake-cost-explorer.js';
+import { createScratchDatabase } from '../support/test-database.js';
 import { engineFor, FixedClock, startFakeAws, testSyncSettings } from '../support/world.js';
 import { benchDigests } from './digests.js';
 import { benchSlackAck } from './slack-ack.js';
@@ -58,7 +57,7 @@ async function main(): Promise<void> {
   console.log(`finops-bot benchmark · node ${process.version} · ${new Date().toISOString()}`);
   await benchTarget('PGlite (embedded)', { kind: 'pglite', dataDir: undefined });
   if (process.env.DATABASE_URL) {
-    const { url, drop } = await scratchDatabase(process.env.DATABASE_URL);
+    const { url, drop } = await createScratchDatabase(process.env.DATABASE_URL, 'finops_bench');
     try {
       await benchTarget('PostgreSQL', { kind: 'postgres', url });
     } finally {
@@ -68,7 +67,7 @@ async function main(): Promise<void> {
     console.log('\nPostgreSQL: skipped (set DATABASE_URL to measure it too)');
   }
   if (process.env.DATABASE_URL) {
-    const { url, drop } = await scratchDatabase(process.env.DATABASE_URL);
+    const { url, drop } = await createScratchDatabase(process.env.DATABASE_URL, 'finops_bench');
     try {
       await benchLargeOrganisation(url);
     } finally {
@@ -77,7 +76,7 @@ async function main(): Promise<void> {
   }
   await benchMemory('PGlite (embedded)', {});
   if (process.env.DATABASE_URL) {
-    const { url, drop } = await scratchDatabase(process.env.DATABASE_URL);
+    const { url, drop } = await createScratchDatabase(process.env.DATABASE_URL, 'finops_bench');
     try {
       await benchMemory('PostgreSQL', { DATABASE_URL: url });
     } finally {
@@ -86,7 +85,7 @@ async function main(): Promise<void> {
   }
   await benchSlackAck();
   if (process.env.DATABASE_URL) {
-    const { url, drop } = await scratchDatabase(process.env.DATABASE_URL);
+    const { url, drop } = await createScratchDatabase(process.env.DATABASE_URL, 'finops_bench');
     try {
       await benchSlackAck({ databaseUrl: url });
     } finally {
@@ -95,7 +94,7 @@ async function main(): Promise<void> {
   }
   await benchDigests();
   if (process.env.DATABASE_URL) {
-    const { url, drop } = await scratchDatabase(process.env.DATABASE_URL);
+    const { url, drop } = await createScratchDatabase(process.env.DATABASE_URL, 'finops_bench');
     try {
       await benchDigests({ databaseUrl: url });
     } finally {
@@ -271,23 +270,6 @@ async function benchTarget(name: string, target: Parameters<typeof openDatabase>
     await fake.close();
     await database.close();
   }
-}
-
-async function scratchDatabase(serverUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `finops_bench_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
-  const admin = async (statement: string) => {
-    const client = new pg.Client({ connectionString: serverUrl });
-    await client.connect();
-    try {
-      await client.query(statement);
-    } finally {
-      await client.end();
-    }
-  };
-  await admin(`create database ${name}`);
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return { url: url.toString(), drop: () => admin(`drop database if exists ${name} with (force)`) };
 }
 
 function percentiles(values: number[]): string {

@@ -4,9 +4,6 @@
  * channel's digest for the day must arrive once — message and chart — with figures equal to
  * `cost` for that day, including when an instance died halfway and when Slack says 429.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DemoCostSource } from '../../src/adapters/demo/demo-cost-source.js';
@@ -15,7 +12,7 @@ import { createLogger } from '../../src/logger.js';
 import { createFinOpsApp, type Server, serve } from '../../src/main.js';
 import { type FakeSlack, startFakeSlack } from '../support/fake-slack.js';
 import { postToSlackRoute, slashCommand, TEST_BOT_TOKEN, TEST_SIGNING_SECRET } from '../support/slack-requests.js';
-import { openTestDatabase, testDatabaseKind, type TestDatabase } from '../support/test-database.js';
+import { openBotState, testDatabaseKind } from '../support/test-database.js';
 import { centsIn, FixedClock, sourceTotalCents } from '../support/world.js';
 
 const clock = new FixedClock(new Date('2026-11-22T12:00:00Z'));
@@ -28,8 +25,7 @@ type Block = { type: string; fields?: { text: string }[] };
 
 describe(`digests from ${INSTANCES} instance(s) sharing one ${testDatabaseKind} database`, () => {
   let fake: FakeSlack;
-  let test: TestDatabase | undefined;
-  let dataDir: string | undefined;
+  let state: Awaited<ReturnType<typeof openBotState>>;
   let config: Config;
   const servers: Server[] = [];
   const stopping = new AbortController();
@@ -56,13 +52,8 @@ describe(`digests from ${INSTANCES} instance(s) sharing one ${testDatabaseKind} 
       FINOPS_DAILY_CRON: '*/2 * * * * *',
       FINOPS_WEEKLY_CRON: '*/2 * * * * *',
     };
-    if (testDatabaseKind === 'postgres') {
-      test = await openTestDatabase();
-      env.DATABASE_URL = test.url!;
-    } else {
-      dataDir = mkdtempSync(join(tmpdir(), 'finops-digests-'));
-      env.FINOPS_DATA_DIR = dataDir;
-    }
+    state = await openBotState('finops-digests-');
+    Object.assign(env, state.env);
     config = loadConfig(env);
     const setup = await createFinOpsApp(config, createLogger('silent'), { clock, backfillDays: 60 });
     await setup.sync();
@@ -90,8 +81,7 @@ describe(`digests from ${INSTANCES} instance(s) sharing one ${testDatabaseKind} 
     stopping.abort();
     for (const server of servers) await server.stop();
     await fake.close();
-    await test?.dispose();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    await state?.dispose();
   });
 
   const messagesTo = (channel: string) => fake.callsTo('chat.postMessage').filter((call) => call.args.channel === channel);

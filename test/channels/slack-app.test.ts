@@ -3,9 +3,6 @@
  * Bolt app, receiving signed requests over HTTP the way Slack sends them. Its Web API calls
  * and `response_url` posts land on a local fake Slack; nothing of ours is faked.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DemoCostSource } from '../../src/adapters/demo/demo-cost-source.js';
 import { loadConfig, type Config } from '../../src/config.js';
@@ -13,7 +10,7 @@ import { createLogger, type Logger } from '../../src/logger.js';
 import { createFinOpsApp, type Server, serve } from '../../src/main.js';
 import { type FakeSlack, FAKE_BOT_USER_ID, startFakeSlack } from '../support/fake-slack.js';
 import { buttonClick, eventCallback, postToSlackRoute, slashCommand, TEST_BOT_TOKEN, TEST_SIGNING_SECRET } from '../support/slack-requests.js';
-import { openTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { openBotState } from '../support/test-database.js';
 import { centsIn, FixedClock, sourceTotalCents } from '../support/world.js';
 
 const clock = new FixedClock(new Date('2026-11-22T12:00:00Z'));
@@ -22,8 +19,7 @@ const BACKFILL_DAYS = 45;
 let fake: FakeSlack;
 let server: Server;
 let eventsUrl: string;
-let testDatabase: TestDatabase | undefined;
-let dataDir: string | undefined;
+let state: Awaited<ReturnType<typeof openBotState>>;
 const logLines: string[] = [];
 const stopping = new AbortController();
 
@@ -35,13 +31,8 @@ beforeAll(async () => {
     SLACK_API_URL: fake.apiUrl,
     LOG_LEVEL: 'debug',
   };
-  if (process.env.DATABASE_URL) {
-    testDatabase = await openTestDatabase();
-    env.DATABASE_URL = testDatabase.url!;
-  } else {
-    dataDir = mkdtempSync(join(tmpdir(), 'finops-slack-'));
-    env.FINOPS_DATA_DIR = dataDir;
-  }
+  state = await openBotState('finops-slack-');
+  Object.assign(env, state.env);
   const config: Config = { ...loadConfig(env), port: 0 };
   const logger: Logger = createLogger('debug', { write: (line: string) => logLines.push(line) });
   // The data is synced before the server starts, as it is by the time people ask.
@@ -57,8 +48,7 @@ afterAll(async () => {
   stopping.abort();
   await server?.stop();
   await fake?.close();
-  await testDatabase?.dispose();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  await state?.dispose();
 });
 
 beforeEach(() => {

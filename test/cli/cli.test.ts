@@ -5,7 +5,6 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +15,8 @@ import { addDays, todayIn } from '../../src/core/period.js';
 import { startFakeCostExplorer } from '../support/fake-cost-explorer.js';
 import { startFakeSlack } from '../support/fake-slack.js';
 import { postToSlackRoute, slashCommand, TEST_BOT_TOKEN, TEST_SIGNING_SECRET } from '../support/slack-requests.js';
-import { openTestDatabase, testDatabaseKind, type TestDatabase } from '../support/test-database.js';
+import { freePort, waitUntil } from '../support/processes.js';
+import { openBotState, testDatabaseKind } from '../support/test-database.js';
 import { sourceTotalCents } from '../support/world.js';
 
 const CLI = fileURLToPath(new URL('../../dist/src/cli.js', import.meta.url));
@@ -25,17 +25,6 @@ interface Run {
   code: number | null;
   stdout: string;
   stderr: string;
-}
-
-/** A place for the bot's state: a fresh database (PostgreSQL) or data folder (PGlite). */
-async function freshState(): Promise<{ env: Record<string, string>; dispose(): Promise<void> }> {
-  if (testDatabaseKind === 'postgres') {
-    const database: TestDatabase = await openTestDatabase();
-    await database.database.close();
-    return { env: { DATABASE_URL: database.url! }, dispose: () => database.dispose().catch(() => undefined) };
-  }
-  const dir = mkdtempSync(join(tmpdir(), 'finops-cli-'));
-  return { env: { FINOPS_DATA_DIR: dir }, dispose: async () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 function baseEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
@@ -78,10 +67,10 @@ function tableLinesSum(answer: string): bigint {
 }
 
 describe.skipIf(!existsSync(CLI))(`finops-bot CLI (${testDatabaseKind})`, () => {
-  let state: Awaited<ReturnType<typeof freshState>>;
+  let state: Awaited<ReturnType<typeof openBotState>>;
 
   beforeAll(async () => {
-    state = await freshState();
+    state = await openBotState('finops-cli-');
   });
   afterAll(async () => state.dispose());
 
@@ -128,10 +117,10 @@ describe.skipIf(!existsSync(CLI))(`finops-bot CLI (${testDatabaseKind})`, () => 
     let stdout = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     try {
-      await waitFor(() => stdout.includes('"listening"') && stdout.includes('no Slack or Teams credentials'), 30_000);
+      await waitUntil(() => stdout.includes('"listening"') && stdout.includes('no Slack or Teams credentials'), 30_000);
       expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
       child.stdin.end('cost 7d by region\n');
-      await waitFor(() => stdout.includes('console input ended'), 30_000);
+      await waitUntil(() => stdout.includes('console input ended'), 30_000);
       expect(stdout).toMatch(/Cost by region, last 7 days|no cost data/);
       const health = await fetch(`http://127.0.0.1:${port}/healthz`);
       expect(await health.json()).toEqual({ status: 'ok' });
@@ -149,7 +138,7 @@ describe.skipIf(!existsSync(CLI))(`finops-bot CLI (${testDatabaseKind})`, () => 
     let stdout = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     try {
-      await waitFor(() => stdout.includes('"listening"'), 30_000);
+      await waitUntil(() => stdout.includes('"listening"'), 30_000);
       const exit = exited(child);
       child.kill('SIGTERM');
       expect(await exit).toBe(0);
@@ -168,7 +157,7 @@ describe.skipIf(!existsSync(CLI))(`finops-bot CLI (${testDatabaseKind})`, () => 
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     try {
-      await waitFor(() => output.includes('Slack: serving /slack/events'), 30_000);
+      await waitUntil(() => output.includes('Slack: serving /slack/events'), 30_000);
       expect(output).not.toContain('the console is reading commands');
       const url = `http://127.0.0.1:${port}/slack/events`;
       const ack = await postToSlackRoute(url, slashCommand({ text: 'help cost', responseUrl: fake.responseUrl('cli') }));
@@ -245,7 +234,7 @@ describe.skipIf(!existsSync(CLI))(`finops-bot CLI (${testDatabaseKind})`, () => 
     let stdout = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     try {
-      await waitFor(() => stdout.includes('"starting"'), 30_000);
+      await waitUntil(() => stdout.includes('"starting"'), 30_000);
       const exit = exited(child);
       child.kill('SIGTERM');
       expect(await exit).toBe(0);
@@ -266,7 +255,7 @@ describe.skipIf(!existsSync(CLI))(`finops-bot CLI (${testDatabaseKind})`, () => 
   });
 
   it('with FINOPS_COST_SOURCE=aws, figures equal the Cost Explorer endpoint to the cent and asking again sends no request', async () => {
-    const awsState = await freshState();
+    const awsState = await openBotState('finops-cli-');
     const fake = await startFakeCostExplorer({ source: new DemoCostSource(), pageSize: 20_000 });
     try {
       const env = {
@@ -302,24 +291,6 @@ describe.skipIf(!existsSync(CLI))(`finops-bot CLI (${testDatabaseKind})`, () => 
     }
   });
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, () => {
-      const address = server.address() as { port: number };
-      server.close(() => resolve(address.port));
-    });
-  });
-}
-
-async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 function exited(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));

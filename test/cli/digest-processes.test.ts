@@ -6,12 +6,12 @@
  * The embedded database belongs to one process, so this runs against PostgreSQL only.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeSlack, startFakeSlack } from '../support/fake-slack.js';
 import { postToSlackRoute, slashCommand, TEST_BOT_TOKEN, TEST_SIGNING_SECRET } from '../support/slack-requests.js';
-import { openTestDatabase, testDatabaseKind, type TestDatabase } from '../support/test-database.js';
+import { freePort, waitUntil } from '../support/processes.js';
+import { openBotState, testDatabaseKind } from '../support/test-database.js';
 import { centsIn } from '../support/world.js';
 
 const CLI = fileURLToPath(new URL('../../dist/src/cli.js', import.meta.url));
@@ -30,7 +30,7 @@ interface Instance {
 
 describe.runIf(testDatabaseKind === 'postgres')('three serve processes sharing one PostgreSQL database', () => {
   let fake: FakeSlack;
-  let test: TestDatabase;
+  let state: Awaited<ReturnType<typeof openBotState>>;
   const instances: Instance[] = [];
 
   const start = async (): Promise<Instance> => {
@@ -38,7 +38,7 @@ describe.runIf(testDatabaseKind === 'postgres')('three serve processes sharing o
     const env = {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
-      DATABASE_URL: test.url!,
+      ...state.env,
       PORT: String(port),
       LOG_LEVEL: 'info',
       SLACK_BOT_TOKEN: TEST_BOT_TOKEN,
@@ -51,20 +51,19 @@ describe.runIf(testDatabaseKind === 'postgres')('three serve processes sharing o
     child.stdout!.on('data', (chunk: Buffer) => (instance.output += chunk.toString()));
     child.stderr!.on('data', (chunk: Buffer) => (instance.output += chunk.toString()));
     instances.push(instance);
-    await waitFor(() => instance.output.includes('Slack: serving /slack/events'), 60_000);
+    await waitUntil(() => instance.output.includes('Slack: serving /slack/events'), 60_000);
     return instance;
   };
 
   beforeAll(async () => {
     fake = await startFakeSlack();
-    test = await openTestDatabase();
-    await test.database.close();
+    state = await openBotState();
   });
 
   afterAll(async () => {
     for (const { child } of instances) child.kill('SIGKILL');
     await fake.close();
-    await test.dispose();
+    await state.dispose();
   });
 
   const messagesTo = (channel: string) => fake.callsTo('chat.postMessage').filter((call) => call.args.channel === channel);
@@ -73,7 +72,7 @@ describe.runIf(testDatabaseKind === 'postgres')('three serve processes sharing o
   it('post each channel its daily digest once, text and chart, with the figures of `cost`, and nothing twice after a restart', async () => {
     const first = await start();
     // The first instance syncs the demo organisation; the others find it synced.
-    await waitFor(() => first.output.includes('cost sync finished'), 90_000);
+    await waitUntil(() => first.output.includes('cost sync finished'), 90_000);
     await start();
     await start();
     const url = (instance: Instance) => `http://127.0.0.1:${instance.port}/slack/events`;
@@ -120,21 +119,3 @@ describe.runIf(testDatabaseKind !== 'postgres')('three serve processes sharing o
     expect(testDatabaseKind).toBe('pglite');
   });
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, () => {
-      const address = server.address() as { port: number };
-      server.close(() => resolve(address.port));
-    });
-  });
-}
-
-async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}

@@ -3,6 +3,9 @@
  * named by DATABASE_URL when it is set (CI), an in-memory PGlite otherwise.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { openDatabase, selectRows, type Database } from '../../src/adapters/db/database.js';
@@ -25,20 +28,40 @@ export async function openTestDatabase(): Promise<TestDatabase> {
     await database.migrate();
     return { database, url: undefined, dispose: () => database.close() };
   }
-  const name = `finops_test_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
-  await withAdmin(serverUrl, (client) => client.query(`create database ${name}`));
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  const database = await openDatabase({ kind: 'postgres', url: url.toString() });
+  const scratch = await createScratchDatabase(serverUrl);
+  const database = await openDatabase({ kind: 'postgres', url: scratch.url });
   await database.migrate();
   return {
     database,
-    url: url.toString(),
+    url: scratch.url,
     dispose: async () => {
       await database.close();
-      await withAdmin(serverUrl, (client) => client.query(`drop database if exists ${name} with (force)`));
+      await scratch.drop();
     },
   };
+}
+
+/** A new empty database on the PostgreSQL server at `serverUrl`, and the function that drops it. */
+export async function createScratchDatabase(serverUrl: string, prefix = 'finops_test'): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `${prefix}_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
+  await withAdmin(serverUrl, (client) => client.query(`create database ${name}`));
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => withAdmin(serverUrl, (client) => client.query(`drop database if exists ${name} with (force)`)).then(() => undefined) };
+}
+
+/**
+ * A place for a bot process's state, as its environment says it: a fresh migrated database
+ * (DATABASE_URL, when the suite runs on PostgreSQL) or an empty data folder for PGlite.
+ */
+export async function openBotState(prefix = 'finops-bot-'): Promise<{ env: Record<string, string>; dispose(): Promise<void> }> {
+  if (testDatabaseKind === 'postgres') {
+    const test = await openTestDatabase();
+    await test.database.close();
+    return { env: { DATABASE_URL: test.url! }, dispose: () => test.dispose().catch(() => undefined) };
+  }
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { env: { FINOPS_DATA_DIR: dir }, dispose: async () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 async function withAdmin<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {

@@ -13,7 +13,9 @@ import { DEFAULT_SYNC_SETTINGS, type SyncSettings } from '../../src/app/sync-cos
 import { BASE_FACETS, type Facet } from '../../src/core/cost-model.js';
 import { type Amount, sumAmounts, toCents } from '../../src/core/money.js';
 import type { DateRange } from '../../src/core/period.js';
+import type { Reply } from '../../src/core/reply.js';
 import type { Clock, CostSource } from '../../src/ports.js';
+import { renderText } from '../../src/render/text.js';
 import { type FakeCostExplorer, startFakeCostExplorer } from './fake-cost-explorer.js';
 
 /** A clock that stays where it is put. */
@@ -77,4 +79,14 @@ export function centsIn(text: string): bigint {
   if (!match) throw new Error(`no amount in ${JSON.stringify(text)}`);
   const cents = BigInt(match[2]!.replaceAll(',', '')) * 100n + BigInt(match[3]!);
   return match[1] === '-' ? -cents : cents;
+}
+
+/** The value of a reply's field labelled `label` (or matching it); throws, showing the reply, when there is none. */
+export function replyField(reply: Reply, label: string | RegExp): string {
+  for (const block of reply.blocks) {
+    if (block.type !== 'fields') continue;
+    const found = block.fields.find((candidate) => (typeof label === 'string' ? candidate.label === label : label.test(candidate.label)));
+    if (found) return found.value;
+  }
+  throw new Error(`no field ${label} in ${renderText(reply)}`);
 }
