@@ -2,11 +2,12 @@
  * Parses one line of the command language into a {@link Command}, or into a sentence that
  * says what was wrong and how to say it instead (closest subcommand, accepted forms).
  */
-import { type CostMetric, type Dimension, DIMENSION_FORMS, METRIC_WORDS } from '../core/cost-model.js';
+import { type CostMetric, type Dimension, METRIC_WORDS } from '../core/cost-model.js';
 import { parseAmount } from '../core/money.js';
-import { looksLikePeriod, parsePeriod, PERIOD_FORMS, type PeriodSpec } from '../core/period.js';
+import { looksLikePeriod, parsePeriod, type PeriodSpec } from '../core/period.js';
 import { closestMatch } from '../core/suggest.js';
 import { type Command, type CommandName, COMMAND_USAGE } from './command.js';
+import { DIMENSION_ALIASES, dimensionHint, metricHint, parseDimension, periodHint, takeTimeZone, teamName, twoMetrics, UsageError } from './parse-values.js';
 
 /** Why a line could not be parsed, written for the person who typed it. */
 export interface ParseFailure {
@@ -19,26 +20,6 @@ export interface ParseFailure {
 
 /** Result of parsing one line. */
 export type ParseResult = { readonly ok: true; readonly command: Command } | { readonly ok: false; readonly failure: ParseFailure };
-
-/** Words that name the team when typed after `for`, meaning spend without the team tag. */
-const UNTAGGED_WORDS = new Set(['untagged', '(untagged)', 'none', '-']);
-
-const DIMENSION_ALIASES: Readonly<Record<string, Dimension>> = {
-  service: 'service',
-  services: 'service',
-  account: 'account',
-  accounts: 'account',
-  'linked-account': 'account',
-  region: 'region',
-  regions: 'region',
-  team: 'team',
-  teams: 'team',
-  'usage-type': 'usage-type',
-  'usage-types': 'usage-type',
-  usagetype: 'usage-type',
-  usage_type: 'usage-type',
-  usage: 'usage-type',
-};
 
 /**
  * One argument: a plain word, or a name in quotes so it may hold spaces ("Data Platform").
@@ -80,12 +61,6 @@ export function parseCommand(line: string, offered: readonly CommandName[]): Par
   } catch (error) {
     if (error instanceof UsageError) return fail(error.message, error.hint ?? `Usage: \`${COMMAND_USAGE[name].usage}\``);
     throw error;
-  }
-}
-
-class UsageError extends Error {
-  constructor(message: string, readonly hint?: string) {
-    super(message);
   }
 }
 
@@ -184,35 +159,6 @@ function parseArguments(name: CommandName, rest: string, offered: readonly Comma
   }
 }
 
-/** Removes `in ZONE` from `args` and returns the IANA zone, checked; undefined when absent. */
-function takeTimeZone(args: string[]): string | undefined {
-  const index = args.findIndex((arg) => arg.toLowerCase() === 'in');
-  if (index === -1) return undefined;
-  const typed = args[index + 1];
-  if (typed === undefined) throw new UsageError('`in` needs a time zone, for example `subscribe daily in Europe/Paris`.');
-  args.splice(index, 2);
-  const zones = [...Intl.supportedValuesOf('timeZone'), 'UTC'];
-  const listed = zones.find((zone) => zone.toLowerCase() === typed.toLowerCase());
-  if (listed) return listed;
-  // The list holds ICU's older names (Asia/Calcutta, Europe/Kiev): newer ones and aliases
-  // (Asia/Kolkata, Europe/Kyiv, Etc/UTC) are valid too, as the scheduler reads them.
-  if (isTimeZone(typed)) return typed;
-  const suggestion = closestMatch(typed, zones);
-  throw new UsageError(
-    `I don't know the time zone \`${typed}\`${suggestion ? `; did you mean \`${suggestion}\`?` : '.'}`,
-    'Time zones are IANA names such as `Europe/Paris`, `America/New_York` or `UTC`.',
-  );
-}
-
-function isTimeZone(name: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: name });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function parseBudget(args: string[]): Command {
   const action = args[0]?.toLowerCase();
   if (action === undefined) return { name: 'budget', action: 'show' };
@@ -279,48 +225,6 @@ function noWords(name: CommandName, options: Options): void {
     `I don't understand \`${word}\` in \`${name}\`${suggestion ? `; did you mean \`${suggestion}\`?` : '.'}`,
     `Usage: \`${COMMAND_USAGE[name].usage}\``,
   );
-}
-
-function parseDimension(token: string): Dimension {
-  const lower = token.toLowerCase();
-  if (lower.startsWith('tag:')) {
-    const key = token.slice(4);
-    if (!/^[\w.:/=+@-]{1,128}$/.test(key)) throw new UsageError(`\`${token}\` is not a tag key.`, dimensionHint());
-    return `tag:${key}`;
-  }
-  const dimension = Object.hasOwn(DIMENSION_ALIASES, lower) ? DIMENSION_ALIASES[lower] : undefined;
-  if (dimension) return dimension;
-  const suggestion = closestMatch(lower, Object.keys(DIMENSION_ALIASES));
-  throw new UsageError(
-    `I can't group by \`${token}\`${suggestion ? `; did you mean \`by ${DIMENSION_ALIASES[suggestion]}\`?` : '.'}`,
-    dimensionHint(),
-  );
-}
-
-function teamName(token: string): string {
-  return UNTAGGED_WORDS.has(token.toLowerCase()) ? '' : token;
-}
-
-/** Why a second metric word is refused: silently keeping one of them would answer a question not asked. */
-function twoMetrics(first: string, second: string): string {
-  return first.toLowerCase() === second.toLowerCase()
-    ? `Choose one cost metric; \`${second}\` is there twice.`
-    : `Choose one cost metric, not both \`${first}\` and \`${second}\`.`;
-}
-
-/** The metric words, one per metric (the first of its spellings). */
-function metricHint(): string {
-  const words = new Map<CostMetric, string>();
-  for (const [word, metric] of Object.entries(METRIC_WORDS)) if (!words.has(metric)) words.set(metric, word);
-  return `Metrics: ${[...words.values()].map((word) => `\`${word}\``).join(', ')}.`;
-}
-
-function periodHint(): string {
-  return `Periods: ${PERIOD_FORMS.map((form) => `\`${form}\``).join(', ')}.`;
-}
-
-function dimensionHint(): string {
-  return `Dimensions: ${DIMENSION_FORMS.map((form) => `\`${form}\``).join(', ')}.`;
 }
 
 function fail(message: string, hint?: string): { readonly ok: false; readonly failure: ParseFailure } {
