@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { createDigestRunner, createFinOpsApp, databaseTarget, serve, slackChannelFor } from './main.js';
 import { VegaChartRenderer } from './adapters/chart/vega-chart-renderer.js';
 import { buildDigest } from './app/digest.js';
+import { teamName } from './app/parse-values.js';
 import { resolveTeam } from './app/report-context.js';
 import type { Cadence } from './ports.js';
 import { renderText } from './render/text.js';
@@ -102,7 +103,7 @@ async function digest(config: Config, logger: Logger, args: string[]): Promise<n
       process.stderr.write(`Syncing cost data from the ${app.source.kind === 'aws' ? 'AWS Cost Explorer' : 'demo organisation'}…\n`);
       await app.sync();
     }
-    const team = options.team === undefined ? undefined : await resolveTeam(app.handlerDeps, ['untagged', '(untagged)'].includes(options.team.toLowerCase()) ? '' : options.team);
+    const team = options.team === undefined ? undefined : await resolveTeam(app.handlerDeps, teamName(options.team));
     if (!options.post) {
       const built = await buildDigest(app.handlerDeps, { cadence: options.cadence, team });
       // A private folder: a shared, predictable name in /tmp could be someone else's symlink.

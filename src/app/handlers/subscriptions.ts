@@ -45,7 +45,8 @@ export async function handleSubscribe(
   const { created } = result;
   let { subscription } = result;
   // The channel's other digests move with it.
-  for (const other of [subscription, ...existing.map((entry) => entry.subscription)]) {
+  const channelDigests = new Map([subscription, ...existing.map((entry) => entry.subscription)].map((other) => [other.id, other]));
+  for (const other of channelDigests.values()) {
     if (other.timeZone !== timeZone) await deps.subscriptions.changeTimeZone(other.id, timeZone);
   }
   subscription = { ...subscription, timeZone };

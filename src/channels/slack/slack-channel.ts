@@ -89,7 +89,9 @@ export function createSlackChannel(options: SlackChannelOptions): SlackChannel {
     httpReceiver = new HTTPReceiver({ signingSecret: options.signingSecret, endpoints: SLACK_EVENTS_PATH, logger: boltLogger, processBeforeResponse: false });
     receiver = httpReceiver;
   }
-  const identity = new BotIdentity(options.botToken, options.logger);
+  // One client with the bot token: the identity lookup and digests use it; Bolt makes its own per request.
+  const client = new webApi.WebClient(options.botToken, clientOptions);
+  const identity = new BotIdentity(client, options.botToken, options.logger);
   const app = new App({
     receiver,
     authorize: () => identity.authorization(),
@@ -97,7 +99,6 @@ export function createSlackChannel(options: SlackChannelOptions): SlackChannel {
     clientOptions,
     convoStore: false,
   });
-  identity.client = app.client;
   app.error(async (error) => {
     options.logger.error({ err: error, component: 'slack' }, 'Slack listener failed');
   });
@@ -107,10 +108,10 @@ export function createSlackChannel(options: SlackChannelOptions): SlackChannel {
   let stopping = false;
   return {
     mode: socketMode ? 'socket' : 'http',
-    notifier: new SlackDigestNotifier(new webApi.WebClient(options.botToken, clientOptions)),
+    notifier: new SlackDigestNotifier(client),
     route: httpReceiver ? guardSlackRoute(httpReceiver.requestListener, { now, logger: options.logger, stopping: () => stopping }) : undefined,
     start: async () => {
-      void identity.lookUp();
+      identity.lookUp();
       if (socketMode) await app.start();
     },
     stop: async () => {
@@ -159,37 +160,37 @@ function guardSlackRoute(
  * the listeners check for themselves.
  */
 class BotIdentity {
-  client: webApi.WebClient | undefined;
-  private lookup: Promise<{ botId?: string; botUserId?: string }> | undefined;
   private known: { botId?: string; botUserId?: string } | undefined;
+  private looking = false;
   private failedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
+    private readonly client: webApi.WebClient,
     private readonly token: string,
     private readonly logger: Logger,
   ) {}
 
-  lookUp(): Promise<{ botId?: string; botUserId?: string }> {
-    if (this.known) return Promise.resolve(this.known);
-    if (!this.client || Date.now() - this.failedAt < IDENTITY_RETRY_MS) return Promise.resolve({});
-    this.lookup ??= this.client.auth.test({ token: this.token }).then(
-      (result: webApi.AuthTestResponse) => {
-        this.known = { ...(result.bot_id ? { botId: result.bot_id } : {}), ...(result.user_id ? { botUserId: result.user_id } : {}) };
-        this.logger.info({ component: 'slack', botUserId: this.known.botUserId, team: result.team }, 'connected to Slack');
-        return this.known;
-      },
-      (error: unknown) => {
-        this.lookup = undefined;
-        this.failedAt = Date.now();
-        this.logger.warn({ component: 'slack', err: error }, 'could not look up the bot identity with auth.test; will try again in a minute');
-        return {};
-      },
-    );
-    return this.lookup ?? Promise.resolve({});
+  /** Starts an `auth.test` unless the ids are known, one is under way, or one failed a minute ago. */
+  lookUp(): void {
+    if (this.known || this.looking || Date.now() - this.failedAt < IDENTITY_RETRY_MS) return;
+    this.looking = true;
+    this.client.auth
+      .test({ token: this.token })
+      .then(
+        (result) => {
+          this.known = { ...(result.bot_id ? { botId: result.bot_id } : {}), ...(result.user_id ? { botUserId: result.user_id } : {}) };
+          this.logger.info({ component: 'slack', botUserId: this.known.botUserId, team: result.team }, 'connected to Slack');
+        },
+        (error: unknown) => {
+          this.failedAt = Date.now();
+          this.logger.warn({ component: 'slack', err: error }, 'could not look up the bot identity with auth.test; will try again in a minute');
+        },
+      )
+      .finally(() => (this.looking = false));
   }
 
   async authorization(): Promise<{ botToken: string; botId?: string; botUserId?: string }> {
-    if (!this.known) void this.lookUp();
+    this.lookUp();
     return { botToken: this.token, ...this.known };
   }
 }
