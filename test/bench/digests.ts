@@ -42,7 +42,7 @@ import { renderText } from '../../src/render/text.js';
 import { type FakeSlack, startFakeSlack } from '../support/fake-slack.js';
 import { freePort } from '../support/processes.js';
 import { createScratchDatabase } from '../support/test-database.js';
-import { TEST_BOT_TOKEN, TEST_SIGNING_SECRET } from '../support/slack-requests.js';
+import { slackTestEnv } from '../support/slack-requests.js';
 import { FixedClock, startFakeAws, testEngineSettings, testSyncSettings } from '../support/world.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
@@ -260,9 +260,7 @@ async function benchPosting(options: { databaseUrl?: string }): Promise<void> {
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '',
       ...scratch.env,
-      SLACK_BOT_TOKEN: TEST_BOT_TOKEN,
-      SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET,
-      SLACK_API_URL: fake.apiUrl,
+      ...slackTestEnv(fake.apiUrl),
       PORT: String(await freePort()),
       FINOPS_DAILY_CRON: DAILY_CRON,
       LOG_LEVEL: 'warn',

@@ -34,7 +34,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { createFinOpsApp, type Server, serve } from '../../src/main.js';
 import { type FakeSlack, startFakeSlack } from '../support/fake-slack.js';
-import { postToSlackRoute, slashCommand, TEST_BOT_TOKEN, TEST_SIGNING_SECRET } from '../support/slack-requests.js';
+import { postToSlackRoute, slashCommand, TEST_BOT_TOKEN, TEST_SIGNING_SECRET, slackTestEnv } from '../support/slack-requests.js';
 import { FixedClock } from '../support/world.js';
 
 const BURST_SIZE = 50;
@@ -94,9 +94,7 @@ export async function benchSlackAck(options: { databaseUrl?: string } = {}): Pro
   try {
     const { apiUrl } = await inbox.take('fake');
     const env: Record<string, string> = {
-      SLACK_BOT_TOKEN: TEST_BOT_TOKEN,
-      SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET,
-      SLACK_API_URL: apiUrl,
+      ...slackTestEnv(apiUrl),
       LOG_LEVEL: 'silent',
       ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : { FINOPS_DATA_DIR: dataDir! }),
     };

@@ -11,7 +11,7 @@ import { type Config, loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { createFinOpsApp, type Server, serve } from '../../src/main.js';
 import { type FakeSlack, startFakeSlack } from '../support/fake-slack.js';
-import { postToSlackRoute, slashCommand, TEST_BOT_TOKEN, TEST_SIGNING_SECRET } from '../support/slack-requests.js';
+import { postToSlackRoute, slashCommand, slackTestEnv } from '../support/slack-requests.js';
 import { openBotState, testDatabaseKind } from '../support/test-database.js';
 import { centsIn, FixedClock, sourceTotalCents } from '../support/world.js';
 
@@ -46,9 +46,7 @@ describe(`digests from ${INSTANCES} instance(s) sharing one ${testDatabaseKind} 
   beforeAll(async () => {
     fake = await startFakeSlack();
     const env: Record<string, string> = {
-      SLACK_BOT_TOKEN: TEST_BOT_TOKEN,
-      SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET,
-      SLACK_API_URL: fake.apiUrl,
+      ...slackTestEnv(fake.apiUrl),
       FINOPS_DAILY_CRON: '*/2 * * * * *',
       FINOPS_WEEKLY_CRON: '*/2 * * * * *',
     };

@@ -9,7 +9,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { createFinOpsApp, type Server, serve } from '../../src/main.js';
 import { type FakeSlack, FAKE_BOT_USER_ID, startFakeSlack } from '../support/fake-slack.js';
-import { buttonClick, eventCallback, postToSlackRoute, slashCommand, TEST_BOT_TOKEN, TEST_SIGNING_SECRET } from '../support/slack-requests.js';
+import { buttonClick, eventCallback, postToSlackRoute, slashCommand, TEST_BOT_TOKEN, TEST_SIGNING_SECRET, slackTestEnv } from '../support/slack-requests.js';
 import { openBotState } from '../support/test-database.js';
 import { centsIn, FixedClock, sourceTotalCents } from '../support/world.js';
 
@@ -26,9 +26,7 @@ const stopping = new AbortController();
 beforeAll(async () => {
   fake = await startFakeSlack();
   const env: Record<string, string> = {
-    SLACK_BOT_TOKEN: TEST_BOT_TOKEN,
-    SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET,
-    SLACK_API_URL: fake.apiUrl,
+    ...slackTestEnv(fake.apiUrl),
     LOG_LEVEL: 'debug',
   };
   state = await openBotState('finops-slack-');

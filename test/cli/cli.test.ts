@@ -14,7 +14,7 @@ import { syncTarget } from '../../src/app/sync-costs.js';
 import { addDays, todayIn } from '../../src/core/period.js';
 import { startFakeCostExplorer } from '../support/fake-cost-explorer.js';
 import { startFakeSlack } from '../support/fake-slack.js';
-import { postToSlackRoute, slashCommand, TEST_BOT_TOKEN, TEST_SIGNING_SECRET } from '../support/slack-requests.js';
+import { postToSlackRoute, slashCommand, TEST_BOT_TOKEN, TEST_SIGNING_SECRET, slackTestEnv } from '../support/slack-requests.js';
 import { freePort, waitUntil } from '../support/processes.js';
 import { openBotState, testDatabaseKind } from '../support/test-database.js';
 import { sourceTotalCents } from '../support/world.js';
@@ -151,7 +151,7 @@ describe.skipIf(!existsSync(CLI))(`finops-bot CLI (${testDatabaseKind})`, () => 
   it('serve with Slack credentials: /slack/events answers a signed /finops through response_url, refuses a forged one, and keeps the token out of its logs', async () => {
     const fake = await startFakeSlack();
     const port = await freePort();
-    const env = { ...state.env, PORT: String(port), LOG_LEVEL: 'debug', SLACK_BOT_TOKEN: TEST_BOT_TOKEN, SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET, SLACK_API_URL: fake.apiUrl };
+    const env = { ...state.env, PORT: String(port), LOG_LEVEL: 'debug', ...slackTestEnv(fake.apiUrl) };
     const child = spawn(process.execPath, [CLI, 'serve'], { env: baseEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));

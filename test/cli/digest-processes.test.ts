@@ -9,7 +9,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeSlack, startFakeSlack } from '../support/fake-slack.js';
-import { postToSlackRoute, slashCommand, TEST_BOT_TOKEN, TEST_SIGNING_SECRET } from '../support/slack-requests.js';
+import { postToSlackRoute, slashCommand, TEST_BOT_TOKEN, slackTestEnv } from '../support/slack-requests.js';
 import { freePort, waitUntil } from '../support/processes.js';
 import { openBotState, testDatabaseKind } from '../support/test-database.js';
 import { centsIn } from '../support/world.js';
@@ -45,9 +45,7 @@ describe.skipIf(!onPostgres)(
       ...state.env,
       PORT: String(port),
       LOG_LEVEL: 'info',
-      SLACK_BOT_TOKEN: TEST_BOT_TOKEN,
-      SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET,
-      SLACK_API_URL: fake.apiUrl,
+      ...slackTestEnv(fake.apiUrl),
       FINOPS_DAILY_CRON: '*/3 * * * * *',
     };
     const child = spawn(process.execPath, [CLI, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });

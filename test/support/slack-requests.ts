@@ -11,6 +11,11 @@ export const TEST_SIGNING_SECRET = 'e2e0f3c1a9d84b7f9c6e5d4c3b2a1f00';
 /** The bot token the tests configure the bot with. */
 export const TEST_BOT_TOKEN = 'xoxb-1111-2222-testtokenNOTREAL';
 
+/** The bot's Slack environment for tests: the test token and secret, and the fake Slack's Web API. */
+export function slackTestEnv(apiUrl: string): Record<string, string> {
+  return { SLACK_BOT_TOKEN: TEST_BOT_TOKEN, SLACK_SIGNING_SECRET: TEST_SIGNING_SECRET, SLACK_API_URL: apiUrl };
+}
+
 /** `v0=…`: Slack's signature of `body` sent at `timestamp` (seconds). */
 export function slackSignature(secret: string, timestamp: number | string, body: string): string {
   return `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
