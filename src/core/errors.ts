@@ -13,7 +13,10 @@ export type ErrorCode =
   | 'cost_source_denied'
   | 'cost_source_unavailable'
   | 'database_unavailable'
-  | 'no_data';
+  | 'no_data'
+  | 'model_throttled'
+  | 'model_unavailable'
+  | 'model_denied';
 
 /** An error with a code and a message written for the person who will read it. */
 export class FinOpsError extends Error {
