@@ -4,7 +4,7 @@
  * and PGlite alike.
  */
 import { sql } from 'drizzle-orm';
-import { boolean, date, index, integer, numeric, pgTable, primaryKey, serial, text, timestamp, unique } from 'drizzle-orm/pg-core';
+import { bigint, boolean, check, date, index, integer, numeric, pgTable, primaryKey, serial, text, timestamp, unique } from 'drizzle-orm/pg-core';
 
 /** Exact amounts: Cost Explorer reports 10 fractional digits. */
 const amount = (name: string) => numeric(name, { precision: 24, scale: 10 }).notNull();
@@ -179,4 +179,53 @@ export const digestDeliveries = pgTable(
     postedAt: timestamp('posted_at', { withTimezone: true }),
   },
   (table) => [primaryKey({ columns: [table.subscriptionId, table.periodKey] }), index('digest_deliveries_status_idx').on(table.status, table.leaseUntil)],
+);
+
+/**
+ * The memory of AI conversations: one row per user question or bot answer, as text, keyed by
+ * Slack thread or Teams conversation so any instance can answer a follow-up. The identity
+ * orders the turns of a conversation; turns older than 30 days are pruned.
+ */
+export const aiConversationTurns = pgTable(
+  'ai_conversation_turns',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    conversationKey: text('conversation_key').notNull(),
+    role: text('role').notNull(),
+    text: text('text').notNull(),
+    at: timestamp('at', { withTimezone: true }).notNull(),
+  },
+  (table) => [
+    index('ai_conversation_turns_key_idx').on(table.conversationKey, table.id),
+    index('ai_conversation_turns_at_idx').on(table.at),
+    check('ai_conversation_turns_role_check', sql`${table.role} in ('user', 'assistant')`),
+  ],
+);
+
+/**
+ * The bot's own LLM spend: one row per AI answer, with its tokens and its price in
+ * nano-dollars (null when the model's price is unknown). Per-user rate limits count rows by
+ * requester; the spend report sums them by day and model.
+ */
+export const aiUsage = pgTable(
+  'ai_usage',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    at: timestamp('at', { withTimezone: true }).notNull(),
+    model: text('model').notNull(),
+    requester: text('requester').notNull(),
+    inputTokens: integer('input_tokens').notNull(),
+    outputTokens: integer('output_tokens').notNull(),
+    cacheReadTokens: integer('cache_read_tokens').notNull(),
+    cacheWriteTokens: integer('cache_write_tokens').notNull(),
+    /** Exact: read back as a bigint, never a float. */
+    costNanoUsd: bigint('cost_nano_usd', { mode: 'bigint' }),
+    toolCalls: integer('tool_calls').notNull(),
+    outcome: text('outcome').notNull(),
+  },
+  (table) => [
+    index('ai_usage_requester_at_idx').on(table.requester, table.at),
+    index('ai_usage_at_idx').on(table.at),
+    check('ai_usage_outcome_check', sql`${table.outcome} in ('answered', 'fallback')`),
+  ],
 );

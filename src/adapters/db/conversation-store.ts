@@ -1,0 +1,55 @@
+/**
+ * The memory of AI conversations in the `ai_conversation_turns` table. Every instance reads
+ * and writes the same rows, so a follow-up in a thread is answered with its history
+ * whichever instance receives it. Turns older than 30 days are pruned now and then.
+ */
+import { desc, eq, lt } from 'drizzle-orm';
+import type { ConversationStore, ConversationTurn } from '../../ports.js';
+import type { Db } from './database.js';
+import { aiConversationTurns } from './schema.js';
+
+const KEEP_MS = 30 * 24 * 60 * 60 * 1000;
+const PRUNE_EVERY_MS = 60 * 60 * 1000;
+
+/** Conversation turns in PostgreSQL (or PGlite). */
+export class PgConversationStore implements ConversationStore {
+  private lastPrune = 0;
+
+  constructor(
+    private readonly db: Db,
+    private readonly onPruneError: (error: unknown) => void = () => undefined,
+  ) {}
+
+  async recent(key: string, limit: number): Promise<ConversationTurn[]> {
+    if (limit <= 0) return [];
+    const rows = await this.db
+      .select({ role: aiConversationTurns.role, text: aiConversationTurns.text, at: aiConversationTurns.at })
+      .from(aiConversationTurns)
+      .where(eq(aiConversationTurns.conversationKey, key))
+      .orderBy(desc(aiConversationTurns.id))
+      .limit(Math.floor(limit));
+    return rows.reverse().map((row) => ({ role: row.role as ConversationTurn['role'], text: row.text, at: row.at }));
+  }
+
+  async append(key: string, turns: readonly ConversationTurn[]): Promise<void> {
+    if (turns.length > 0) {
+      // One statement: the identity numbers the rows in the order given, and no other
+      // instance's turns can land between them.
+      await this.db.insert(aiConversationTurns).values(turns.map((turn) => ({ conversationKey: key, role: turn.role, text: turn.text, at: turn.at })));
+    }
+    this.pruneNowAndThen();
+  }
+
+  /** Deletes turns made before `before`; returns how many. */
+  async forgetBefore(before: Date): Promise<number> {
+    const rows = await this.db.delete(aiConversationTurns).where(lt(aiConversationTurns.at, before)).returning({ id: aiConversationTurns.id });
+    return rows.length;
+  }
+
+  private pruneNowAndThen(): void {
+    const now = Date.now();
+    if (now - this.lastPrune < PRUNE_EVERY_MS) return;
+    this.lastPrune = now;
+    void this.forgetBefore(new Date(now - KEEP_MS)).catch(this.onPruneError);
+  }
+}
