@@ -7,6 +7,7 @@ import type { CostFact, CostMetric, Facet, KeyedAmount } from './core/cost-model
 import type { Amount } from './core/money.js';
 import type { DateRange, PlainDate } from './core/period.js';
 import type { Reply } from './core/reply.js';
+import type { TokenUsage } from './core/ai-pricing.js';
 
 /** Tells the time. Passed in so tests and the core never read the wall clock themselves. */
 export interface Clock {
@@ -282,13 +283,8 @@ export interface ModelRequest {
   readonly onText?: ((delta: string) => void) | undefined;
 }
 
-/** Tokens one model call used. */
-export interface TokenUsage {
-  readonly input: number;
-  readonly output: number;
-  readonly cacheRead: number;
-  readonly cacheWrite: number;
-}
+/** Tokens one model call used (defined in core, where costs are computed). */
+export type { TokenUsage } from './core/ai-pricing.js';
 
 /** Why the model stopped writing. */
 export type ModelStopReason = 'end_turn' | 'tool_use' | 'max_tokens' | 'stop_sequence' | 'guardrail_intervened' | 'content_filtered' | 'other';

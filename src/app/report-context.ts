@@ -34,6 +34,11 @@ export interface EngineSettings {
   readonly sourceKind: 'aws' | 'demo';
   /** When digests go out (cron expressions), for `subscriptions` to say. */
   readonly digestSchedule?: { readonly daily: string; readonly weekly: string } | undefined;
+  /**
+   * Conversations confined to some teams (by conversation id; `*` for all others). Absent:
+   * every conversation sees every team.
+   */
+  readonly channelTeams?: ReadonlyMap<string, readonly string[]> | undefined;
 }
 
 /** Dependencies of the command handlers. */

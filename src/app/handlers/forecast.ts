@@ -4,15 +4,34 @@
  */
 import { type CostMetric, TOTAL_FACET } from '../../core/cost-model.js';
 import { FinOpsError } from '../../core/errors.js';
-import { forecastRemaining, SPREAD_DAYS } from '../../core/forecast.js';
+import { type Forecast, forecastRemaining, SPREAD_DAYS } from '../../core/forecast.js';
 import { type Amount, formatAmount, formatPercent, percentChange, sumAmounts } from '../../core/money.js';
-import { addDays, eachDay, maxDate, minDate, type PlainDate, resolvePeriod, todayIn } from '../../core/period.js';
+import { addDays, type DateRange, eachDay, maxDate, minDate, type Period, type PlainDate, resolvePeriod, todayIn } from '../../core/period.js';
 import type { Reply, ReplyBlock } from '../../core/reply.js';
 import type { Command } from '../command.js';
-import { fillDays, type HandlerDeps, loadFreshness, resolveTeam, scopeFooter, teamSuffix } from '../report-context.js';
+import { fillDays, type Freshness, type HandlerDeps, loadFreshness, resolveTeam, scopeFooter, teamSuffix } from '../report-context.js';
 
-/** Answers `forecast`. */
-export async function handleForecast(deps: HandlerDeps, command: Extract<Command, { name: 'forecast' }>): Promise<Reply> {
+/** This month's forecast and what it stands on: the `forecast` answer and the AI explainer both read it. */
+export interface MonthEndForecast {
+  readonly month: Period;
+  readonly team: string | undefined;
+  readonly metric: CostMetric;
+  readonly currency: string;
+  readonly freshness: Freshness;
+  readonly forecast: Forecast;
+  /** Days of this month already in the store. */
+  readonly actualRange: DateRange;
+  readonly firstMissing: PlainDate;
+  readonly lastMonthTotal: Amount;
+  /** Whether all of last month is in the store, so the comparison is fair. */
+  readonly lastMonthComplete: boolean;
+}
+
+/**
+ * Forecasts this month's spend (a team's, when given) from the stored daily totals; throws
+ * a coded error with a sentence when there is no data or under 14 days of history.
+ */
+export async function monthEndForecast(deps: HandlerDeps, request: { team?: string | undefined; metric?: CostMetric | undefined }): Promise<MonthEndForecast> {
   const today = todayIn(deps.settings.timeZone, deps.clock.now());
   // This month, named, with last month as its previous period.
   const month = resolvePeriod({ kind: 'month', month: today.slice(0, 7) }, today);
@@ -20,8 +39,8 @@ export async function handleForecast(deps: HandlerDeps, command: Extract<Command
   const freshness = await loadFreshness(deps.store, [TOTAL_FACET], { estimatedSince: monthStart });
   if (!freshness.dataThrough) throw new FinOpsError('no_data', 'I have no cost data yet to forecast from; the first sync is still running.');
   const firstMissing = addDays(freshness.dataThrough, 1);
-  const metric = command.metric ?? deps.settings.defaultMetric;
-  const team = command.team === undefined ? undefined : await resolveTeam(deps, command.team);
+  const metric = request.metric ?? deps.settings.defaultMetric;
+  const team = request.team === undefined ? undefined : await resolveTeam(deps, request.team);
   const query = { metric, team };
   const actualRange = { start: monthStart, end: maxDate(monthStart, minDate(firstMissing, monthEnd)) };
   const historyRange = { start: addDays(firstMissing, -SPREAD_DAYS), end: firstMissing };
@@ -40,6 +59,15 @@ export async function handleForecast(deps: HandlerDeps, command: Extract<Command
   const lastMonthTotal = sumAmounts(lastMonthRows.map((row) => row.amount));
   // Compare with last month only when all of it is in the store.
   const lastMonthComplete = firstMissing >= monthStart && (freshness.dataFrom ?? lastMonth.start) <= lastMonth.start;
+  return { month, team, metric, currency, freshness, forecast, actualRange, firstMissing, lastMonthTotal, lastMonthComplete };
+}
+
+/** Answers `forecast`. */
+export async function handleForecast(deps: HandlerDeps, command: Extract<Command, { name: 'forecast' }>): Promise<Reply> {
+  const result = await monthEndForecast(deps, command);
+  const { month, team, metric, currency, freshness, forecast, actualRange, firstMissing, lastMonthTotal, lastMonthComplete } = result;
+  const { start: monthStart, end: monthEnd, previous: lastMonth } = month;
+  const actual = forecast.actual;
   const versusLastMonth = lastMonthComplete ? percentChange(lastMonthTotal, forecast.mean) : undefined;
   const lastMonthNote = lastMonthComplete
     ? ''

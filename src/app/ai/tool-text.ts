@@ -1,0 +1,47 @@
+/**
+ * Tool results as the model reads them: a reply rendered as compact text (no sparklines, no
+ * decoration), with control characters removed and every line capped, since tag values and
+ * resource names inside it are written by whoever tagged the resources.
+ */
+import type { Reply } from '../../core/reply.js';
+import type { ToolOutput } from './tools.js';
+
+/** Longest line a tool result carries. */
+const MAX_LINE = 400;
+
+/** A handler's reply as tool output; its basis is the footer that names period, metric and freshness. */
+export function replyAsData(reply: Reply): ToolOutput {
+  const lines: string[] = [reply.title];
+  let basis: string | undefined;
+  for (const block of reply.blocks) {
+    switch (block.type) {
+      case 'text':
+        lines.push(block.text);
+        break;
+      case 'fields':
+        for (const field of block.fields) lines.push(`${field.label}: ${field.value}`);
+        break;
+      case 'table':
+        lines.push(block.columns.map((column) => column.title).join(' | '));
+        for (const row of block.rows) lines.push(row.join(' | '));
+        if (block.footer) lines.push(block.footer.join(' | '));
+        break;
+      case 'context':
+        if (block.text.includes('data through')) {
+          basis = block.text;
+          lines.push(`Basis: ${block.text}`);
+        } else lines.push(block.text);
+        break;
+      case 'sparkline':
+        break;
+    }
+  }
+  return { text: lines.map(cleanLine).join('\n'), basis };
+}
+
+/** Removes control and bidirectional-override characters and caps the length. */
+export function cleanLine(line: string): string {
+  // eslint-disable-next-line no-control-regex
+  const clean = line.replace(/[\u0000-\u0008\u000b-\u001f\u007f\u202a-\u202e\u2066-\u2069]/g, '').replace(/\*([^*\n]+)\*/g, '$1');
+  return clean.length > MAX_LINE ? `${clean.slice(0, MAX_LINE - 1)}…` : clean;
+}
