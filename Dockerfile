@@ -20,6 +20,7 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean -
  && mkdir -p /data && chown node:node /data
 COPY --from=build /app/dist/src ./dist/src
 COPY src/adapters/db/migrations ./src/adapters/db/migrations
+COPY prompts ./prompts
 USER node
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s \

@@ -8,6 +8,7 @@ import cron from 'node-cron';
 import { z } from 'zod';
 import { BASE_FACETS, type CostMetric, type Facet, METRIC_WORDS, COST_METRICS } from './core/cost-model.js';
 import { isValidTimeZone } from './core/period.js';
+import { type ModelPrice, parsePricePerMillion } from './core/ai-pricing.js';
 
 /** The checked configuration. */
 export interface Config {
@@ -26,6 +27,12 @@ export interface Config {
   readonly syncCron: string;
   readonly awsRegion: string | undefined;
   readonly bedrockModelId: string | undefined;
+  /** AI answers: the operator's model price, per-person hourly limit and channel confinement. */
+  readonly ai: {
+    readonly price: ModelPrice | undefined;
+    readonly answersPerHour: number;
+    readonly channelTeams: ReadonlyMap<string, readonly string[]> | undefined;
+  };
   readonly slack:
     | { readonly botToken: string; readonly signingSecret: string | undefined; readonly appToken: string | undefined; readonly apiUrl: string | undefined }
     | undefined;
@@ -66,7 +73,12 @@ const schema = z.object({
   FINOPS_WEEKLY_CRON: optionalText.pipe(cronExpression()),
   FINOPS_SYNC_CRON: optionalText.pipe(cronExpression()),
   AWS_REGION: optionalText,
-  BEDROCK_MODEL_ID: optionalText,
+  BEDROCK_MODEL_ID: optionalText.pipe(z.string().regex(/^[\w.:/-]{3,2048}$/, 'must be a Bedrock model id, inference profile id or ARN').optional()),
+  BEDROCK_PRICE_PER_MTOK: optionalText.pipe(
+    z.string().refine((value) => parsePricePerMillion(value) !== undefined, 'must be USD per million tokens as input,output[,cacheRead[,cacheWrite]] such as 3,15,0.3,3.75').optional(),
+  ),
+  FINOPS_AI_ANSWERS_PER_HOUR: optionalText.pipe(z.string().regex(/^\d{1,6}$/, 'must be a whole number of AI answers per person per hour').optional()),
+  FINOPS_CHANNEL_TEAMS: optionalText,
   SLACK_BOT_TOKEN: optionalText.pipe(z.string().startsWith('xoxb-', 'must be a bot token starting with xoxb-').optional()),
   SLACK_SIGNING_SECRET: optionalText,
   SLACK_APP_TOKEN: optionalText.pipe(z.string().startsWith('xapp-', 'must be an app-level token starting with xapp-').optional()),
@@ -124,6 +136,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     syncCron: e.FINOPS_SYNC_CRON ?? '17 * * * *',
     awsRegion: e.AWS_REGION,
     bedrockModelId: e.BEDROCK_MODEL_ID,
+    ai: {
+      price: e.BEDROCK_PRICE_PER_MTOK === undefined ? undefined : parsePricePerMillion(e.BEDROCK_PRICE_PER_MTOK),
+      answersPerHour: e.FINOPS_AI_ANSWERS_PER_HOUR === undefined ? 30 : Number(e.FINOPS_AI_ANSWERS_PER_HOUR),
+      channelTeams: e.FINOPS_CHANNEL_TEAMS === undefined ? undefined : parseChannelTeams(e.FINOPS_CHANNEL_TEAMS),
+    },
     slack,
     teams,
   };
@@ -134,6 +151,24 @@ function cronExpression() {
     .string()
     .refine((value) => cron.validate(value), 'must be a cron expression such as `0 9 * * *` (minute hour day month weekday)')
     .optional();
+}
+
+/**
+ * Reads `C0PAYMENTS=payments;C0SEARCH=search,platform;*=none`: which teams each
+ * conversation may see; `*` is every conversation not listed (DMs included), `untagged`
+ * names spend without the team tag, `none` sees no team.
+ */
+function parseChannelTeams(text: string): ReadonlyMap<string, readonly string[]> {
+  const rules = new Map<string, readonly string[]>();
+  for (const rule of text.split(';').map((part) => part.trim()).filter(Boolean)) {
+    const match = /^([\w*-]+)\s*=\s*(.+)$/.exec(rule);
+    if (!match) throw new ConfigError(`FINOPS_CHANNEL_TEAMS must be rules like C0123ABC=payments,search;*=none (got ${quote(rule)}).`);
+    const [, conversation, list] = match as unknown as [string, string, string];
+    if (rules.has(conversation)) throw new ConfigError(`FINOPS_CHANNEL_TEAMS lists ${quote(conversation)} twice.`);
+    const teams = list.trim().toLowerCase() === 'none' ? [] : list.split(',').map((team) => team.trim()).filter(Boolean).map((team) => (team.toLowerCase() === 'untagged' ? '' : team));
+    rules.set(conversation, teams);
+  }
+  return rules;
 }
 
 function parseTagKeys(text: string, teamTag: string): string[] {

@@ -22,7 +22,12 @@ import { type RouteHandler, startHttpServer } from './channels/http/http-server.
 import { createSlackChannel, SLACK_EVENTS_PATH, type SlackChannel } from './channels/slack/slack-channel.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
-import type { Clock, CostSource } from './ports.js';
+import type { Clock, CostSource, LanguageModel } from './ports.js';
+import { BedrockLanguageModel, createBedrockClient } from './adapters/aws/bedrock-model.js';
+import { PgConversationStore } from './adapters/db/conversation-store.js';
+import { PgAiUsageLedger } from './adapters/db/ai-usage-ledger.js';
+import { loadPromptFiles } from './adapters/prompts/prompt-files.js';
+import { DEFAULT_AI_LIMITS } from './app/ai/agent.js';
 
 /** The assembled application. */
 export interface FinOpsApp {
@@ -53,6 +58,10 @@ export interface AppOverrides {
   readonly digestSweepCron?: string;
   /** Retries of a failed Slack Web API call (3 in production). */
   readonly slackWebApiRetries?: number;
+  /** The language model (production: Claude on Bedrock when BEDROCK_MODEL_ID is set). */
+  readonly model?: LanguageModel;
+  /** Most time one AI answer may take (60 s in production). */
+  readonly aiTimeoutMs?: number;
 }
 
 /** A running `serve`. */
@@ -84,6 +93,8 @@ export async function createFinOpsApp(config: Config, logger: Logger, overrides:
       ? new CostExplorerSource({ client: createCostExplorerClient(), ledger: store, clock, logger })
       : new DemoCostSource());
   const digests = new PgDigestStore(database.db);
+  const prompts = loadPromptFiles();
+  const model = overrides.model ?? (config.bedrockModelId ? new BedrockLanguageModel(config.bedrockModelId, { client: createBedrockClient() }) : undefined);
   const handlerDeps: HandlerDeps = {
     store,
     clock,
@@ -94,9 +105,18 @@ export async function createFinOpsApp(config: Config, logger: Logger, overrides:
       facets: config.facets,
       sourceKind: source.kind,
       digestSchedule: { daily: config.dailyCron, weekly: config.weeklyCron },
+      channelTeams: config.ai.channelTeams,
     },
   };
-  const engine = new CommandEngine({ ...handlerDeps, subscriptions: digests }, logger);
+  const ai = {
+    model,
+    conversations: new PgConversationStore(database.db, (error) => logger.warn({ err: error }, 'pruning old AI conversation turns failed')),
+    usage: new PgAiUsageLedger(database.db),
+    prompts,
+    limits: { ...DEFAULT_AI_LIMITS, answersPerHour: config.ai.answersPerHour, ...(overrides.aiTimeoutMs ? { timeoutMs: overrides.aiTimeoutMs } : {}) },
+    price: config.ai.price,
+  };
+  const engine = new CommandEngine({ ...handlerDeps, subscriptions: digests, ai }, logger);
   const syncSettings: SyncSettings = {
     ...DEFAULT_SYNC_SETTINGS,
     facets: config.facets,
@@ -154,7 +174,8 @@ export async function serve(
     return { port: config.port, stop: async () => undefined };
   }
   if (app.source.kind === 'demo') logger.info('cost source: the built-in demo organisation (set FINOPS_COST_SOURCE=aws for real data)');
-  if (!config.bedrockModelId) logger.info('BEDROCK_MODEL_ID is not set: explanations are deterministic, without an LLM');
+  if (!config.bedrockModelId) logger.info('BEDROCK_MODEL_ID is not set: questions get deterministic explanations from the data, without an LLM');
+  else logger.info({ model: config.bedrockModelId }, 'AI answers: Amazon Bedrock');
   const slack = config.slack ? slackChannelFor(config.slack, app, logger, overrides) : undefined;
   const routes: Record<string, RouteHandler> = {};
   if (slack?.route) routes[SLACK_EVENTS_PATH] = slack.route;

@@ -31,6 +31,7 @@ export type Command =
   | { readonly name: 'digest'; readonly cadence: 'daily' | 'weekly'; readonly team?: string | undefined }
   | { readonly name: 'ask'; readonly question: string }
   | ({ readonly name: 'explain' } & ReportOptions)
+  | { readonly name: 'ai-usage'; readonly period?: PeriodSpec | undefined }
   | { readonly name: 'status' };
 
 /** The name of a subcommand. */
@@ -72,5 +73,10 @@ export const COMMAND_USAGE: Readonly<Record<CommandName, { usage: string; summar
   digest: { usage: 'digest [daily|weekly] [for TEAM]', summary: 'preview a digest now', examples: ['digest weekly for search'] },
   ask: { usage: 'ask QUESTION', summary: 'AI answer grounded in cost data', examples: ['ask why did RDS go up last week?'] },
   explain: { usage: 'explain [PERIOD] [for TEAM]', summary: 'AI narrative of what changed and why', examples: ['explain 7d for payments'] },
+  'ai-usage': {
+    usage: 'ai-usage [PERIOD]',
+    summary: "the bot's own AI spend by day and model: answers, tokens, USD",
+    examples: ['ai-usage', 'ai-usage mtd'],
+  },
   status: { usage: 'status', summary: 'how fresh the data is and what the Cost Explorer API has cost', examples: ['status'] },
 };

@@ -4,7 +4,6 @@
  * sentences: a user never sees a stack trace, and unexpected errors are logged with the
  * command that caused them.
  */
-import { isFinOpsError } from '../core/errors.js';
 import { errorReply, type Reply } from '../core/reply.js';
 import type { Command, CommandName } from './command.js';
 import { handleCost } from './handlers/cost.js';
@@ -16,6 +15,10 @@ import { handleDigest } from './handlers/digest.js';
 import { handleSubscribe, handleSubscriptions } from './handlers/subscriptions.js';
 import { handleTop } from './handlers/top.js';
 import { parseCommand, stripInvocation } from './parse-command.js';
+import { AiAnswerer, type AiDeps, type AnswerHooks, DEFAULT_AI_LIMITS } from './ai/agent.js';
+import { handleAiUsage } from './handlers/ai-usage.js';
+import { accessFor, permittedTeam, seesEveryTeam } from './team-access.js';
+import { FinOpsError, isFinOpsError } from '../core/errors.js';
 import type { HandlerDeps } from './report-context.js';
 import type { SubscriptionStore } from '../ports.js';
 
@@ -24,44 +27,85 @@ export interface RequestContext {
   readonly channel: 'console' | 'slack' | 'teams';
   readonly userId?: string;
   readonly conversationId?: string;
+  /** The thread the request was made in (Slack thread ts), which keeps an AI conversation's memory. */
+  readonly threadId?: string;
 }
 
 /** Where the engine reports failures it did not expect. */
 export interface EngineLogger {
   error(details: object, message: string): void;
+  warn(details: object, message: string): void;
 }
 
 /** The subcommands this build answers, in the order `help` lists them. */
-export const OFFERED_COMMANDS: readonly CommandName[] = ['help', 'cost', 'top', 'forecast', 'tags', 'digest', 'subscribe', 'unsubscribe', 'subscriptions', 'status'];
+export const OFFERED_COMMANDS: readonly CommandName[] = [
+  'help',
+  'cost',
+  'top',
+  'forecast',
+  'tags',
+  'ask',
+  'explain',
+  'digest',
+  'subscribe',
+  'unsubscribe',
+  'subscriptions',
+  'ai-usage',
+  'status',
+];
 
-/** What the engine works with: the cost store and, for digests, the subscriptions. */
+/** What the engine works with: the cost store, and for digests the subscriptions, for AI answers the model and its memory. */
 export interface EngineDeps extends HandlerDeps {
   readonly subscriptions?: SubscriptionStore | undefined;
+  /** Absent: AI answers come from the deterministic explainer with no memory or usage ledger. */
+  readonly ai?: Omit<AiDeps, 'logger'> | undefined;
 }
 
 const SUBSCRIPTION_COMMANDS: readonly CommandName[] = ['subscribe', 'unsubscribe', 'subscriptions'];
 
+/** Words that open a question rather than a mistyped subcommand. */
+const QUESTION_WORDS = new Set([
+  'why', 'what', 'whats', "what's", 'how', 'which', 'when', 'where', 'who', 'is', 'are', 'was', 'were', 'did', 'does', 'do',
+  'can', 'could', 'should', 'will', 'would', 'show', 'tell', 'give', 'list', 'compare', 'summarize', 'summarise', 'and', 'hey', 'hi', 'hello', 'please',
+]);
+
+/** Prompts used when none were loaded (a bare engine): the deterministic explainer needs none. */
+const NO_PROMPTS = { system: '', explain: 'Explain what changed {{scope}} over {{period}}.' };
+
 /** Answers commands from stored cost data. */
 export class CommandEngine {
   readonly offered: readonly CommandName[];
+  private readonly ai: AiAnswerer;
 
   constructor(
     private readonly deps: EngineDeps,
     private readonly logger: EngineLogger,
   ) {
-    // Without a subscription store (a bare engine in tests or tools) there is nothing to subscribe to.
-    this.offered = deps.subscriptions ? OFFERED_COMMANDS : OFFERED_COMMANDS.filter((name) => !SUBSCRIPTION_COMMANDS.includes(name));
+    // Without a subscription store (a bare engine in tests or tools) there is nothing to
+    // subscribe to; without a usage ledger there is no AI spend to show.
+    this.offered = OFFERED_COMMANDS.filter(
+      (name) => (deps.subscriptions || !SUBSCRIPTION_COMMANDS.includes(name)) && (deps.ai?.usage || name !== 'ai-usage'),
+    );
+    this.ai = new AiAnswerer(deps, { prompts: NO_PROMPTS, limits: DEFAULT_AI_LIMITS, ...deps.ai, logger });
   }
 
-  /** Parses and answers one line. Never throws. */
-  async handle(line: string, context: RequestContext): Promise<Reply> {
+  /**
+   * Parses and answers one line; a question in plain words gets an AI answer. `hooks` let a
+   * chat show progress and stream the AI answer as it is written. Never throws.
+   */
+  async handle(line: string, context: RequestContext, hooks: AnswerHooks = {}): Promise<Reply> {
     const parsed = parseCommand(line, this.offered);
     if (!parsed.ok) {
-      if (parsed.failure.freeText && looksLikeQuestion(line)) return questionReply(this.offered);
+      if (looksLikeQuestion(line, parsed.failure.freeText === true)) return this.guarded(line, context, () => this.ai.ask(stripInvocation(line), context, hooks));
       return errorReply(parsed.failure.message, parsed.failure.hint);
     }
+    return this.guarded(line, context, () => this.answer(parsed.command, context, hooks));
+  }
+
+  /** Runs `work`, turning every failure into a sentence. */
+  private async guarded(line: string, context: RequestContext, work: () => Promise<Reply>): Promise<Reply> {
     try {
-      return await this.answer(parsed.command, context);
+      return await work();
     } catch (error) {
       if (isFinOpsError(error)) return errorReply(error.message);
       this.logger.error({ err: error, command: stripInvocation(line).slice(0, 200), channel: context.channel }, 'command failed');
@@ -77,25 +121,33 @@ export class CommandEngine {
     return Promise.all([this.handle('cost mtd by team', context), this.handle('forecast', context)]);
   }
 
-  private async answer(command: Command, context: RequestContext): Promise<Reply> {
+  private async answer(command: Command, context: RequestContext, hooks: AnswerHooks): Promise<Reply> {
+    const access = accessFor(this.deps, context);
     switch (command.name) {
       case 'help':
         return handleHelp(command, this.offered);
       case 'cost':
-        return handleCost(this.deps, command);
+        return handleCost(this.deps, { ...command, team: permittedTeam(access, command.team) });
       case 'top':
-        return handleTop(this.deps, command);
+        return handleTop(this.deps, { ...command, team: permittedTeam(access, command.team) });
       case 'forecast':
-        return handleForecast(this.deps, command);
+        return handleForecast(this.deps, { ...command, team: permittedTeam(access, command.team) });
       case 'tags':
+        if (!seesEveryTeam(access)) throw new FinOpsError('command_invalid', 'Tag coverage looks at the whole organisation, which this conversation cannot see.');
         return handleTags(this.deps, command);
+      case 'ask':
+        return this.ai.ask(command.question, context, hooks);
+      case 'explain':
+        return this.ai.explain({ period: command.period, team: command.team }, context, hooks);
+      case 'ai-usage':
+        return handleAiUsage({ ...this.deps, usage: this.deps.ai!.usage!, modelId: this.deps.ai?.model?.modelId }, command);
       case 'status':
         return handleStatus(this.deps);
       case 'digest':
-        return handleDigest(this.deps, command);
+        return handleDigest(this.deps, { ...command, team: permittedTeam(access, command.team) });
       case 'subscribe':
       case 'unsubscribe':
-        return handleSubscribe({ ...this.deps, subscriptions: this.deps.subscriptions! }, command, context);
+        return handleSubscribe({ ...this.deps, subscriptions: this.deps.subscriptions! }, { ...command, team: permittedTeam(access, command.team) }, context);
       case 'subscriptions':
         return handleSubscriptions({ ...this.deps, subscriptions: this.deps.subscriptions! }, context);
       default:
@@ -105,21 +157,13 @@ export class CommandEngine {
   }
 }
 
-/** Several words, or a question mark: someone asking in plain words rather than mistyping a subcommand. */
-function looksLikeQuestion(line: string): boolean {
-  const text = stripInvocation(line);
-  return text.includes('?') || text.split(/\s+/).length >= 3;
-}
-
 /**
- * The answer to a question in plain words until AI answers arrive: what the bot can do
- * instead, offered as help rather than as an error.
+ * A question in plain words rather than a mistyped subcommand: it has a question mark,
+ * opens with a question word, or (when no subcommand is close to its first word) has
+ * several words.
  */
-function questionReply(offered: readonly CommandName[]): Reply {
-  const help = handleHelp({ name: 'help' }, offered);
-  return {
-    kind: 'help',
-    title: 'I answer commands for now',
-    blocks: [{ type: 'text', text: "I can't answer questions in plain words yet. These commands can tell you what changed:" }, ...help.blocks],
-  };
+function looksLikeQuestion(line: string, noCloseSubcommand: boolean): boolean {
+  const text = stripInvocation(line);
+  const first = text.split(/\s+/)[0]?.toLowerCase().replace(/[,.!?:]+$/, '') ?? '';
+  return text.includes('?') || QUESTION_WORDS.has(first) || (noCloseSubcommand && text.split(/\s+/).length >= 3);
 }

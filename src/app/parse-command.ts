@@ -152,6 +152,11 @@ function parseArguments(name: CommandName, rest: string, offered: readonly Comma
       if (name !== 'digest' && cadence === undefined) throw new UsageError(`\`${name}\` needs \`daily\` or \`weekly\`.`);
       return { name, cadence: cadence ?? 'daily', team: options.team, ...(timeZone ? { timeZone } : {}) } as Command;
     }
+    case 'ai-usage': {
+      const options = parseOptions(args, ['period']);
+      noWords(name, options);
+      return { name, period: options.period };
+    }
     case 'subscriptions':
     case 'status':
       if (args.length > 0) throw new UsageError(`\`${name}\` takes no arguments.`);

@@ -210,7 +210,7 @@ describe(`command engine on ${testDatabaseKind}`, () => {
   it('help lists only what it can do, and explains one subcommand', async () => {
     const reply = await engine.handle('help', console);
     const names = table(reply).rows.map((row) => row[0]!.split(' ')[0]!.replaceAll('`', ''));
-    expect(names).toEqual(['help', 'cost', 'top', 'forecast', 'tags', 'digest', 'status']);
+    expect(names).toEqual(['help', 'cost', 'top', 'forecast', 'tags', 'ask', 'explain', 'digest', 'status']);
     const cost = renderText(await engine.handle('help cost', console));
     expect(cost).toContain('cost [PERIOD] [by DIM] [for TEAM]');
     expect(cost).toContain('YYYY-MM-DD..YYYY-MM-DD');
@@ -218,14 +218,16 @@ describe(`command engine on ${testDatabaseKind}`, () => {
     expect((await engine.handle('budget', console)).kind).toBe('error');
   });
 
-  it('a question in plain words gets help, while a mistyped or unknown word stays an error', async () => {
+  it('a question in plain words gets an explanation from the data, while a mistyped or unknown word stays an error', async () => {
     const question = await engine.handle('why did our RDS bill jump?', console);
-    expect(question.kind).toBe('help');
-    expect(renderText(question)).toContain("I can't answer questions in plain words yet");
-    expect(table(question).rows.length).toBe(7);
+    expect(question.kind).toBe('answer');
+    expect(question.title).toBe('Explanation from the data');
+    const text = renderText(question);
+    expect(text).toContain('Amazon Relational Database Service');
+    expect(text).toContain('BEDROCK_MODEL_ID is not set');
     expect(renderText(await engine.handle('cots 7d', console))).toContain('Did you mean `cost 7d`?');
     expect((await engine.handle('frobnicate', console)).kind).toBe('error');
-    expect((await engine.handle('what changed this week', console)).kind).toBe('help');
+    expect((await engine.handle('what changed this week', console)).kind).toBe('answer');
   });
 
   it('dashboard: month to date by team reconciles with the source, then the forecast', async () => {
@@ -237,7 +239,7 @@ describe(`command engine on ${testDatabaseKind}`, () => {
   });
 
   it('subscriptions belong to a channel: the console is told so, and help lists them only with a store', async () => {
-    const withStore = new CommandEngine({ store: new PgCostStore(test.database.db), clock, settings: testEngineSettings(), subscriptions: new PgDigestStore(test.database.db) }, { error: () => undefined });
+    const withStore = new CommandEngine({ store: new PgCostStore(test.database.db), clock, settings: testEngineSettings(), subscriptions: new PgDigestStore(test.database.db) }, { error: () => undefined, warn: () => undefined });
     const reply = await withStore.handle('subscribe daily', console);
     expect(reply.kind).toBe('error');
     expect(renderText(reply)).toContain('Subscriptions belong to a channel');
@@ -256,7 +258,7 @@ describe(`command engine on ${testDatabaseKind}`, () => {
     const down = await openDatabase({ kind: 'postgres', url: 'postgres://postgres@127.0.0.1:1/none' });
     try {
       const errors: unknown[] = [];
-      const broken = new CommandEngine({ store: new PgCostStore(down.db), clock, settings: testEngineSettings() }, { error: (details) => errors.push(details) });
+      const broken = new CommandEngine({ store: new PgCostStore(down.db), clock, settings: testEngineSettings() }, { error: (details) => errors.push(details), warn: () => undefined });
       const reply = await broken.handle('cost 7d', console);
       expect(reply.kind).toBe('error');
       expect(renderText(reply)).toContain('The cost database is not reachable right now');

@@ -68,7 +68,7 @@ describe('subcommand names', () => {
   it('offers every subcommand in COMMAND_USAGE', () => {
     expect(ALL).toEqual([
       'help', 'cost', 'top', 'forecast', 'budget', 'anomalies', 'rightsizing', 'tags',
-      'subscribe', 'unsubscribe', 'subscriptions', 'digest', 'ask', 'explain', 'status',
+      'subscribe', 'unsubscribe', 'subscriptions', 'digest', 'ask', 'explain', 'ai-usage', 'status',
     ]);
   });
 });

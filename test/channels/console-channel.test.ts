@@ -19,7 +19,7 @@ const UNREACHABLE = 'The cost database is not reachable right now';
 
 function engineOver(database: Database): CommandEngine {
   const clock = new FixedClock(new Date('2026-11-22T12:00:00Z'));
-  return new CommandEngine({ store: new PgCostStore(database.db), clock, settings: testEngineSettings() }, { error: () => undefined });
+  return new CommandEngine({ store: new PgCostStore(database.db), clock, settings: testEngineSettings() }, { error: () => undefined, warn: () => undefined });
 }
 
 /** An output that keeps what is written to it. */

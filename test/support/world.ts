@@ -56,7 +56,7 @@ export async function startFakeAws(store: PgCostStore, clock: Clock, pageSize = 
 
 /** The engine over a store. */
 export function engineFor(store: PgCostStore, clock: Clock, sourceKind: 'aws' | 'demo' = 'demo'): CommandEngine {
-  return new CommandEngine({ store, clock, settings: testEngineSettings(sourceKind) }, { error: () => undefined });
+  return new CommandEngine({ store, clock, settings: testEngineSettings(sourceKind) }, { error: () => undefined, warn: () => undefined });
 }
 
 /**
