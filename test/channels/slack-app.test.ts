@@ -213,13 +213,13 @@ describe('mentions, direct messages and App Home', () => {
     expect(fake.callsTo('chat.postMessage')).toEqual([]);
   });
 
-  it('answers a direct message with the same engine, and a question in plain words with help', async () => {
+  it('answers a direct message with the same engine, and a question in plain words with an explanation from the data', async () => {
     await postToSlackRoute(eventsUrl, eventCallback({ type: 'message', channel_type: 'im', channel: 'D0ALICE01', user: 'U0ALICE01', text: 'cost 7d', ts: '1700000500.000100' }));
     await postToSlackRoute(eventsUrl, eventCallback({ type: 'message', channel_type: 'im', channel: 'D0ALICE01', user: 'U0ALICE01', text: 'why did our RDS bill jump?', ts: '1700000500.000200' }));
     const posts = await fake.waitFor(() => fake.callsTo('chat.postMessage').length === 2 && fake.callsTo('chat.postMessage'));
     const texts = posts.map((post) => allText(post.args.blocks as Block[]));
     expect(texts.find((text) => text.includes('Cost by service'))).toBeDefined();
-    expect(texts.find((text) => text.includes("I can't answer questions in plain words yet"))).toBeDefined();
+    expect(texts.find((text) => text.includes('Explanation from the data') && text.includes('Amazon Relational Database Service'))).toBeDefined();
     for (const post of posts) expect(post.args).toMatchObject({ channel: 'D0ALICE01' });
     for (const post of posts) expect(post.args.thread_ts).toBeUndefined();
   });

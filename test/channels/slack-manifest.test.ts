@@ -32,6 +32,9 @@ const METHOD_SCOPES: Readonly<Record<string, string | undefined>> = {
   'auth.test': undefined,
   'chat.postMessage': 'chat:write',
   'chat.postEphemeral': 'chat:write',
+  'chat.delete': 'chat:write',
+  'chat.startStream': 'chat:write',
+  'assistant.threads.setStatus': 'assistant:write',
   'views.publish': undefined,
   'files.uploadV2': 'files:write',
 };
@@ -41,6 +44,8 @@ const EVENT_SCOPES: Readonly<Record<string, string | undefined>> = {
   app_mention: 'app_mentions:read',
   'message.im': 'im:history',
   app_home_opened: undefined,
+  assistant_thread_started: 'assistant:write',
+  assistant_thread_context_changed: 'assistant:write',
 };
 
 /** Web API methods the Slack channel calls, read from its source (`client.chat.postMessage(`, `client.auth.test(`). */
@@ -49,7 +54,9 @@ function methodsCalled(): string[] {
   const methods = new Set<string>();
   for (const file of readdirSync(dir)) {
     const text = readFileSync(join(dir, file), 'utf8');
-    for (const match of text.matchAll(/\bclient\.([a-z]+)\.([A-Za-z]+)\(/g)) methods.add(`${match[1]}.${match[2]}`);
+    for (const match of text.matchAll(/\bclient\.([a-z]+(?:\.[a-z]+)*)\.([A-Za-z]+)\(/g)) methods.add(`${match[1]}.${match[2]}`);
+    // The client's streaming helper: chatStream starts, appends to and stops chat streams.
+    if (/\bclient\.chatStream\(/.test(text)) methods.add('chat.startStream');
     // The client's own helpers: filesUploadV2 is files.uploadV2.
     for (const match of text.matchAll(/\bclient\.([a-z]+)(UploadV2)\(/g)) methods.add(`${match[1]}.uploadV2`);
   }

@@ -166,6 +166,11 @@ function answer(method: string, args: Record<string, unknown>, ts: () => string,
       return { ok: true, channel: args.channel, ts: ts(), message: { text: args.text } };
     case 'chat.postEphemeral':
       return { ok: true, message_ts: ts() };
+    case 'chat.startStream':
+      return { ok: true, channel: args.channel, ts: ts() };
+    case 'chat.appendStream':
+    case 'chat.stopStream':
+      return { ok: true, channel: args.channel, ts: args.ts };
     case 'views.publish':
       return { ok: true, view: { id: 'V0FAKE', type: 'home' } };
     default:

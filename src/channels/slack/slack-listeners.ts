@@ -14,8 +14,11 @@ import type { DeliveryLedger } from '../../ports.js';
 import { renderSlackHomeView, renderSlackMessage } from '../../render/slack-blocks.js';
 import { escapeSlack } from '../../render/slack-text.js';
 import type { WorkQueue } from '../work-queue.js';
+import type { AnswerHooks } from '../../app/ai/agent.js';
+import { answerInThread } from './slack-ai.js';
+import { type AssistantQuestion, createFinOpsAssistant } from './slack-assistant.js';
 import { slackErrorCode } from './slack-errors.js';
-import { answerPrivately, postEphemeral, postInThread, respondOrLog } from './slack-replies.js';
+import { answerPrivately, respondOrLog } from './slack-replies.js';
 
 /** The slash command this app registers (the manifest declares the same). */
 export const SLASH_COMMAND = '/finops';
@@ -24,7 +27,7 @@ export const SLASH_COMMAND = '/finops';
 export const SHARE_ACTION_ID = 'share_reply';
 
 /** The Events API events the listeners handle (the manifest subscribes to the same). */
-export const SUBSCRIBED_EVENTS = ['app_mention', 'message.im', 'app_home_opened'] as const;
+export const SUBSCRIBED_EVENTS = ['app_mention', 'message.im', 'app_home_opened', 'assistant_thread_started', 'assistant_thread_context_changed'] as const;
 
 /** Message subtypes that carry a question: a plain message, one with a file, a thread reply sent to the channel too. */
 const QUESTION_SUBTYPES: ReadonlySet<string | undefined> = new Set([undefined, 'file_share', 'thread_broadcast']);
@@ -37,11 +40,17 @@ export interface SlackRequestContext {
   readonly channel: 'slack';
   readonly userId?: string;
   readonly conversationId?: string;
+  /** The thread an AI conversation is remembered by. */
+  readonly threadId?: string;
 }
+
+/** A direct message's main view, as a thread: follow-ups there share one memory. */
+export const DIRECT_MESSAGE_MAIN = 'main';
 
 /** What the Slack channel needs from the engine. */
 export interface SlackEngine {
-  handle(line: string, context: SlackRequestContext): Promise<Reply>;
+  /** Answers a line; `hooks` receive an AI answer's status and text as it is written. */
+  handle(line: string, context: SlackRequestContext, hooks?: AnswerHooks): Promise<Reply>;
   /** The App Home dashboard: this month's spend, top teams, forecast and freshness. */
   dashboard(context: SlackRequestContext): Promise<readonly Reply[]>;
 }
@@ -115,27 +124,26 @@ export function registerSlackListeners(app: App, deps: ListenerDeps): void {
     if (reply.kind !== 'answer') await respondOrLog(respond, { response_type: 'ephemeral', replace_original: false, ...renderSlackMessage(reply) }, log);
   };
 
-  app.event('app_mention', async ({ event, client }) => {
+  app.event('app_mention', async ({ event, client, context }) => {
     // Editing a message sends the mention again, with a new event id: one answer per message.
     if ('edited' in event && event.edited) return;
-    await deps.answers.run(() => answerMention(client, event));
+    await deps.answers.run(() => answerMention(client, event, context.teamId));
   });
 
-  const answerMention = async (client: WebClient, event: AppMentionEvent): Promise<void> => {
+  const answerMention = async (client: WebClient, event: AppMentionEvent, teamId: string | undefined): Promise<void> => {
     if (!(await firstDelivery(`slack:message:${event.channel}:${event.ts}`))) return;
     const text = unescapeSlack(stripLeadingMentions(event.text ?? ''));
-    const context: SlackRequestContext = { channel: 'slack', ...(event.user ? { userId: event.user } : {}), conversationId: event.channel };
-    const reply = await deps.engine.handle(text, context);
     const threadTs = event.thread_ts ?? event.ts;
-    // Usage help and errors go only to the asker; answers go in the thread for everyone.
-    if (reply.kind !== 'answer' && event.user) {
-      await postEphemeral(client, { channel: event.channel, user: event.user, threadTs }, renderSlackMessage(reply), log);
-    } else {
-      await postInThread(client, { channel: event.channel, user: event.user, threadTs }, reply, log);
-    }
+    const context: SlackRequestContext = { channel: 'slack', ...(event.user ? { userId: event.user } : {}), conversationId: event.channel, threadId: threadTs };
+    // Answers go in the thread for everyone; usage help and errors only to the asker.
+    await answerInThread(
+      client,
+      { target: { channel: event.channel, user: event.user, threadTs }, teamId, privateErrors: true, ask: (hooks) => deps.engine.handle(text, context, hooks) },
+      log,
+    );
   };
 
-  app.message(async ({ message, client }) => {
+  app.message(async ({ message, client, context }) => {
     // Direct messages only; edits, joins and bots' posts (our own included) are not questions.
     if (message.channel_type !== 'im' || !QUESTION_SUBTYPES.has(message.subtype) || ('bot_id' in message && message.bot_id)) return;
     if (!('user' in message) || !message.user) return;
@@ -144,10 +152,32 @@ export function registerSlackListeners(app: App, deps: ListenerDeps): void {
     await deps.answers.run(async () => {
       if (!(await firstDelivery(`slack:message:${message.channel}:${message.ts}`))) return;
       const text = unescapeSlack(stripLeadingMentions(('text' in message ? message.text : undefined) ?? ''));
-      const reply = await deps.engine.handle(text, { channel: 'slack', userId: user, conversationId: message.channel });
-      await postInThread(client, { channel: message.channel, user, threadTs }, reply, log);
+      const request: SlackRequestContext = { channel: 'slack', userId: user, conversationId: message.channel, threadId: threadTs ?? DIRECT_MESSAGE_MAIN };
+      await answerInThread(
+        client,
+        { target: { channel: message.channel, user, threadTs }, teamId: context.teamId, privateErrors: false, ask: (hooks) => deps.engine.handle(text, request, hooks) },
+        log,
+      );
     });
   });
+
+  // Messages in assistant threads come here rather than to the direct-message listener.
+  app.assistant(
+    createFinOpsAssistant(
+      (question: AssistantQuestion, client: WebClient) =>
+        deps.answers.run(async () => {
+          if (!(await firstDelivery(`slack:message:${question.channel}:${question.ts}`))) return;
+          const request: SlackRequestContext = { channel: 'slack', userId: question.user, conversationId: question.channel, threadId: question.threadTs };
+          const text = unescapeSlack(stripLeadingMentions(question.text));
+          await answerInThread(
+            client,
+            { target: { channel: question.channel, user: question.user, threadTs: question.threadTs }, teamId: question.teamId, privateErrors: false, ask: (hooks) => deps.engine.handle(text, request, hooks) },
+            log,
+          );
+        }),
+      log,
+    ),
+  );
 
   app.event('app_home_opened', async ({ event, client }) => {
     if (event.tab !== 'home') return;
