@@ -15,6 +15,12 @@
  *    Cost Explorer requests for a day of 50 team digests (expected: none added), and the RSS
  *    of a `finops-bot serve` child process posting 50 digests with charts into a fake Slack;
  *    on PGlite and, when DATABASE_URL is set, on PostgreSQL. See ./digests.ts.
+ * 6. AI answers: input tokens per answer for a fixed question set (median, max), the bot
+ *    (real engine and Bedrock client, scripted fake Bedrock) against a naive prompt that
+ *    pastes the period's cost table. See ./ai-tokens.ts.
+ *
+ * `BENCH=name[,name…]` runs only those sections: queries (1 and 2, and the large organisation
+ * on PostgreSQL), memory (3), slack-ack (4), digests (5), ai-tokens (6); unset, all of them.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -30,6 +36,7 @@ import { renderText } from '../../src/render/text.js';
 import { startFakeCostExplorer } from '../support/fake-cost-explorer.js';
 import { createScratchDatabase } from '../support/test-database.js';
 import { engineFor, FixedClock, startFakeAws, testSyncSettings } from '../support/world.js';
+import { benchAiTokens } from './ai-tokens.js';
 import { benchDigests } from './digests.js';
 import { benchSlackAck } from './slack-ack.js';
 
@@ -53,8 +60,28 @@ const QUERY_MIX = [
   'cost 90d by region',
 ];
 
+/** Sections `BENCH` may name. */
+const SECTIONS = ['queries', 'memory', 'slack-ack', 'digests', 'ai-tokens'] as const;
+
+/** The sections to run: those `BENCH` names (comma-separated), or all of them. */
+function selectedSections(): ReadonlySet<string> {
+  const named = (process.env.BENCH ?? '').split(',').map((name) => name.trim()).filter(Boolean);
+  const unknown = named.filter((name) => !(SECTIONS as readonly string[]).includes(name));
+  if (unknown.length > 0) throw new Error(`BENCH names unknown sections (${unknown.join(', ')}); they are: ${SECTIONS.join(', ')}`);
+  return new Set(named.length > 0 ? named : SECTIONS);
+}
+
 async function main(): Promise<void> {
-  console.log(`finops-bot benchmark · node ${process.version} · ${new Date().toISOString()}`);
+  const run = selectedSections();
+  console.log(`finops-bot benchmark · node ${process.version} · ${new Date().toISOString()}${process.env.BENCH ? ` · BENCH=${[...run].join(',')}` : ''}`);
+  if (run.has('queries')) await benchQueries();
+  if (run.has('memory')) await benchAllMemory();
+  if (run.has('slack-ack')) await benchAllSlackAck();
+  if (run.has('digests')) await benchAllDigests();
+  if (run.has('ai-tokens')) await benchAiTokens();
+}
+
+async function benchQueries(): Promise<void> {
   await benchTarget('PGlite (embedded)', { kind: 'pglite', dataDir: undefined });
   if (process.env.DATABASE_URL) {
     const { url, drop } = await createScratchDatabase(process.env.DATABASE_URL, 'finops_bench');
@@ -74,6 +101,9 @@ async function main(): Promise<void> {
       await drop();
     }
   }
+}
+
+async function benchAllMemory(): Promise<void> {
   await benchMemory('PGlite (embedded)', {});
   if (process.env.DATABASE_URL) {
     const { url, drop } = await createScratchDatabase(process.env.DATABASE_URL, 'finops_bench');
@@ -83,6 +113,9 @@ async function main(): Promise<void> {
       await drop();
     }
   }
+}
+
+async function benchAllSlackAck(): Promise<void> {
   await benchSlackAck();
   if (process.env.DATABASE_URL) {
     const { url, drop } = await createScratchDatabase(process.env.DATABASE_URL, 'finops_bench');
@@ -92,6 +125,9 @@ async function main(): Promise<void> {
       await drop();
     }
   }
+}
+
+async function benchAllDigests(): Promise<void> {
   await benchDigests();
   if (process.env.DATABASE_URL) {
     const { url, drop } = await createScratchDatabase(process.env.DATABASE_URL, 'finops_bench');
