@@ -15,7 +15,7 @@ import { handleDigest } from './handlers/digest.js';
 import { handleSubscribe, handleSubscriptions } from './handlers/subscriptions.js';
 import { handleTop } from './handlers/top.js';
 import { parseCommand, stripInvocation } from './parse-command.js';
-import { AiAnswerer, type AiDeps, type AnswerHooks, DEFAULT_AI_LIMITS } from './ai/agent.js';
+import { AiAnswerer, type AiDeps, type AnswerHooks, conversationKey, DEFAULT_AI_LIMITS } from './ai/agent.js';
 import { handleAiUsage } from './handlers/ai-usage.js';
 import { accessFor, permittedTeam, seesEveryTeam } from './team-access.js';
 import { FinOpsError, isFinOpsError } from '../core/errors.js';
@@ -111,6 +111,16 @@ export class CommandEngine {
       this.logger.error({ err: error, command: stripInvocation(line).slice(0, 200), channel: context.channel }, 'command failed');
       return errorReply(`Something went wrong on my side while answering \`${stripInvocation(line).slice(0, 80)}\`. It has been logged; please try again.`);
     }
+  }
+
+  /**
+   * Whether a message continues an AI conversation the bot is part of (its thread has
+   * remembered turns), so a reply in the thread is answered without mentioning the bot.
+   */
+  async continuesConversation(context: RequestContext): Promise<boolean> {
+    const key = conversationKey(context);
+    if (!key || !this.deps.ai?.conversations) return false;
+    return (await this.deps.ai.conversations.recent(key, 1)).length > 0;
   }
 
   /**

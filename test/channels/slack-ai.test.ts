@@ -137,6 +137,27 @@ describe('AI answers in Slack over Bedrock', () => {
     expect(streamedAnswer().threadTs).toBe('1700002000.000100');
   });
 
+  it('answers a reply in its own AI thread without a mention, and ignores other threads and chatter', async () => {
+    bedrock.script({ text: `Last 7 days: ${top7d.total}.`, usage: USAGE });
+    await postToSlackRoute(eventsUrl, mention('what did we spend this week?', '1700006000.000100'));
+    await slack.waitFor(() => slack.callsTo('chat.stopStream').length > 0);
+    slack.calls.length = 0;
+    const reply = (text: string, ts: string, threadTs?: string) =>
+      eventCallback({ type: 'message', channel_type: 'channel', channel: 'C0COSTS01', user: 'U0BOB0001', text, ts, ...(threadTs ? { thread_ts: threadTs } : {}) });
+    // Chatter at the top of the channel, and a reply in a thread the bot never answered: not for the bot.
+    await postToSlackRoute(eventsUrl, reply('lunch anyone?', '1700006000.000200'));
+    await postToSlackRoute(eventsUrl, reply('and last month?', '1700006000.000400', '1700009999.000100'));
+    bedrock.script({ text: 'Last month is in the October data.', usage: USAGE });
+    await postToSlackRoute(eventsUrl, reply('and last month?', '1700006000.000300', '1700006000.000100'));
+    await slack.waitFor(() => slack.callsTo('chat.stopStream').length > 0);
+    expect(streamedAnswer().threadTs).toBe('1700006000.000100');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(slack.callsTo('chat.startStream')).toHaveLength(1);
+    expect(slack.callsTo('chat.postMessage')).toEqual([]);
+    const followUp = bedrock.requests.at(-1)!.body as { messages: { role: string }[] };
+    expect(followUp.messages.map((message) => message.role)).toEqual(['user', 'assistant', 'user']);
+  });
+
   it('with Bedrock failing, the same question gets the deterministic explanation with the same figures', async () => {
     bedrock.failNext(503, 'ServiceUnavailableException', 3);
     await postToSlackRoute(eventsUrl, mention('why did our spend go up last week?', '1700003000.000100'));

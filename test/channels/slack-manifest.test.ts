@@ -43,6 +43,8 @@ const METHOD_SCOPES: Readonly<Record<string, string | undefined>> = {
 const EVENT_SCOPES: Readonly<Record<string, string | undefined>> = {
   app_mention: 'app_mentions:read',
   'message.im': 'im:history',
+  'message.channels': 'channels:history',
+  'message.groups': 'groups:history',
   app_home_opened: undefined,
   assistant_thread_started: 'assistant:write',
   assistant_thread_context_changed: 'assistant:write',

@@ -27,7 +27,15 @@ export const SLASH_COMMAND = '/finops';
 export const SHARE_ACTION_ID = 'share_reply';
 
 /** The Events API events the listeners handle (the manifest subscribes to the same). */
-export const SUBSCRIBED_EVENTS = ['app_mention', 'message.im', 'app_home_opened', 'assistant_thread_started', 'assistant_thread_context_changed'] as const;
+export const SUBSCRIBED_EVENTS = [
+  'app_mention',
+  'message.im',
+  'message.channels',
+  'message.groups',
+  'app_home_opened',
+  'assistant_thread_started',
+  'assistant_thread_context_changed',
+] as const;
 
 /** Message subtypes that carry a question: a plain message, one with a file, a thread reply sent to the channel too. */
 const QUESTION_SUBTYPES: ReadonlySet<string | undefined> = new Set([undefined, 'file_share', 'thread_broadcast']);
@@ -51,6 +59,8 @@ export const DIRECT_MESSAGE_MAIN = 'main';
 export interface SlackEngine {
   /** Answers a line; `hooks` receive an AI answer's status and text as it is written. */
   handle(line: string, context: SlackRequestContext, hooks?: AnswerHooks): Promise<Reply>;
+  /** Whether a thread reply continues an AI conversation of the bot's (answered without a mention). */
+  continuesConversation(context: SlackRequestContext): Promise<boolean>;
   /** The App Home dashboard: this month's spend, top teams, forecast and freshness. */
   dashboard(context: SlackRequestContext): Promise<readonly Reply[]>;
 }
@@ -144,18 +154,35 @@ export function registerSlackListeners(app: App, deps: ListenerDeps): void {
   };
 
   app.message(async ({ message, client, context }) => {
-    // Direct messages only; edits, joins and bots' posts (our own included) are not questions.
-    if (message.channel_type !== 'im' || !QUESTION_SUBTYPES.has(message.subtype) || ('bot_id' in message && message.bot_id)) return;
+    // Edits, joins and bots' posts (our own included) are not questions.
+    if (!QUESTION_SUBTYPES.has(message.subtype) || ('bot_id' in message && message.bot_id)) return;
     if (!('user' in message) || !message.user) return;
     const user = message.user;
     const threadTs = 'thread_ts' in message && typeof message.thread_ts === 'string' ? message.thread_ts : undefined;
+    const text = ('text' in message ? message.text : undefined) ?? '';
+    if (message.channel_type === 'channel' || message.channel_type === 'group') {
+      // A reply in a thread where the bot is in an AI conversation; mentions come as app_mention.
+      if (threadTs === undefined || (context.botUserId && text.includes(`<@${context.botUserId}>`))) return;
+      const request: SlackRequestContext = { channel: 'slack', userId: user, conversationId: message.channel, threadId: threadTs };
+      await deps.answers.run(async () => {
+        if (!(await deps.engine.continuesConversation(request).catch(() => false))) return;
+        if (!(await firstDelivery(`slack:message:${message.channel}:${message.ts}`))) return;
+        await answerInThread(
+          client,
+          { target: { channel: message.channel, user, threadTs }, teamId: context.teamId, privateErrors: true, ask: (hooks) => deps.engine.handle(unescapeSlack(text), request, hooks) },
+          log,
+        );
+      });
+      return;
+    }
+    if (message.channel_type !== 'im') return;
     await deps.answers.run(async () => {
       if (!(await firstDelivery(`slack:message:${message.channel}:${message.ts}`))) return;
-      const text = unescapeSlack(stripLeadingMentions(('text' in message ? message.text : undefined) ?? ''));
+      const line = unescapeSlack(stripLeadingMentions(text));
       const request: SlackRequestContext = { channel: 'slack', userId: user, conversationId: message.channel, threadId: threadTs ?? DIRECT_MESSAGE_MAIN };
       await answerInThread(
         client,
-        { target: { channel: message.channel, user, threadTs }, teamId: context.teamId, privateErrors: false, ask: (hooks) => deps.engine.handle(text, request, hooks) },
+        { target: { channel: message.channel, user, threadTs }, teamId: context.teamId, privateErrors: false, ask: (hooks) => deps.engine.handle(line, request, hooks) },
         log,
       );
     });
