@@ -152,7 +152,7 @@ export class CommandEngine {
       case 'ai-usage':
         return handleAiUsage({ ...this.deps, usage: this.deps.ai!.usage!, modelId: this.deps.ai?.model?.modelId }, command);
       case 'status':
-        return handleStatus(this.deps);
+        return handleStatus(this.deps, this.deps.ai?.model?.modelId);
       case 'digest':
         return handleDigest(this.deps, { ...command, team: permittedTeam(access, command.team) });
       case 'subscribe':

@@ -7,8 +7,8 @@ import { formatInstant, freshnessOf, freshnessText, type HandlerDeps } from '../
 /** Price of one Cost Explorer API request, in cents. */
 export const COST_EXPLORER_REQUEST_CENTS = 1n;
 
-/** Answers `status`. */
-export async function handleStatus(deps: HandlerDeps): Promise<Reply> {
+/** Answers `status`; `aiModel` is the configured model id (undefined: deterministic explanations). */
+export async function handleStatus(deps: HandlerDeps, aiModel?: string): Promise<Reply> {
   const now = deps.clock.now();
   const states = await deps.store.getSyncStates();
   const freshness = freshnessOf(states, deps.settings.facets);
@@ -29,6 +29,7 @@ export async function handleStatus(deps: HandlerDeps): Promise<Reply> {
           { label: 'History from', value: freshness.dataFrom ?? 'not known yet' },
           { label: 'Cost Explorer requests today (UTC)', value: `${day.requests} (${formatCents(BigInt(day.requests) * COST_EXPLORER_REQUEST_CENTS, 'USD')})` },
           { label: 'This month', value: `${month.requests} (${formatCents(BigInt(month.requests) * COST_EXPLORER_REQUEST_CENTS, 'USD')})` },
+          { label: 'AI answers', value: aiModel ? `Amazon Bedrock \`${aiModel}\` (\`ai-usage\` shows what they cost)` : 'deterministic explanations from the data (BEDROCK_MODEL_ID is not set)' },
         ],
       },
       {

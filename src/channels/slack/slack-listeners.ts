@@ -214,7 +214,7 @@ export function registerSlackListeners(app: App, deps: ListenerDeps): void {
   const publishHome = async (client: WebClient, user: string): Promise<void> => {
     const context: SlackRequestContext = { channel: 'slack', userId: user };
     const view = renderSlackHomeView(await deps.engine.dashboard(context), {
-      footer: `Ask me anything with \`${SLASH_COMMAND} help\`, or mention me in a channel: \`@FinOps cost 7d by service\`.`,
+      footer: `Ask me in plain words in a direct message or by mentioning me (\`@FinOps why did our spend go up last week?\`), or type \`${SLASH_COMMAND} help\` for the commands.`,
     });
     try {
       await client.views.publish({ user_id: user, view });
