@@ -189,8 +189,7 @@ export function registerSlackListeners(app: App, deps: ListenerDeps): void {
   });
 
   // Messages in assistant threads come here rather than to the direct-message listener.
-  app.assistant(
-    createFinOpsAssistant(
+  const assistant = createFinOpsAssistant(
       (question: AssistantQuestion, client: WebClient) =>
         deps.answers.run(async () => {
           if (!(await firstDelivery(`slack:message:${question.channel}:${question.ts}`))) return;
@@ -203,8 +202,16 @@ export function registerSlackListeners(app: App, deps: ListenerDeps): void {
           );
         }),
       log,
-    ),
-  );
+  ).getMiddleware();
+  // Bolt's Assistant throws on a message whose thread fields are empty; such a message is an ordinary one.
+  app.use(async (args) => {
+    try {
+      await assistant(args);
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'slack_bolt_assistant_missing_property_error') throw error;
+      await args.next();
+    }
+  });
 
   app.event('app_home_opened', async ({ event, client }) => {
     if (event.tab !== 'home') return;
