@@ -1,8 +1,10 @@
 /**
- * What the bot's own LLM calls cost. Prices are list prices per token in nano-dollars
- * (1e-9 USD), so a cost is an exact integer: $3 per million tokens is 3,000 nano-dollars a
- * token, $0.30 is 300. Inference profiles (`us.`, `eu.`, `global.` …) and ARNs are matched by
- * the model name inside them.
+ * What the bot's own LLM calls cost. Prices are per token in pico-dollars (1e-12 USD), that
+ * is micro-dollars per million tokens, so every list price and every price an operator can
+ * write (six decimals per million) is an exact integer: $3 per million tokens is 3,000,000,
+ * Nova Micro's $0.00875 is 8,750. A call's cost is summed exactly and rounded once, half up,
+ * to the nano-dollar (1e-9 USD) that the ledger keeps. Inference profiles (`us.`, `eu.`,
+ * `global.` …) and ARNs are matched by the model name inside them.
  */
 
 /** Tokens one model call used. */
@@ -13,7 +15,7 @@ export interface TokenUsage {
   readonly cacheWrite: number;
 }
 
-/** Nano-dollars per token, by kind of token. */
+/** Pico-dollars per token (micro-dollars per million tokens), by kind of token. */
 export interface ModelPrice {
   readonly input: bigint;
   readonly output: bigint;
@@ -22,10 +24,10 @@ export interface ModelPrice {
 }
 
 const perMillion = (input: number, output: number, cacheRead: number, cacheWrite: number): ModelPrice => ({
-  input: BigInt(Math.round(input * 1000)),
-  output: BigInt(Math.round(output * 1000)),
-  cacheRead: BigInt(Math.round(cacheRead * 1000)),
-  cacheWrite: BigInt(Math.round(cacheWrite * 1000)),
+  input: BigInt(Math.round(input * 1_000_000)),
+  output: BigInt(Math.round(output * 1_000_000)),
+  cacheRead: BigInt(Math.round(cacheRead * 1_000_000)),
+  cacheWrite: BigInt(Math.round(cacheWrite * 1_000_000)),
 });
 
 /** Bedrock on-demand list prices (USD per million tokens), most specific pattern first. */
@@ -54,24 +56,29 @@ export function priceOf(modelId: string, override?: ModelPrice): ModelPrice | un
 
 /**
  * Reads "input,output[,cacheRead[,cacheWrite]]" in USD per million tokens, as operators
- * write prices; undefined when malformed. Missing cache prices default to a tenth of the
- * input price (read) and 1.25× (write), Anthropic's ratios.
+ * write prices (exactly, up to six decimals); undefined when malformed. Missing cache prices
+ * default to a tenth of the input price (read) and 1.25× (write), Anthropic's ratios.
  */
 export function parsePricePerMillion(text: string): ModelPrice | undefined {
   const parts = text.split(',').map((part) => part.trim());
   if (parts.length < 2 || parts.length > 4 || parts.some((part) => !/^\d+(\.\d{1,6})?$/.test(part))) return undefined;
-  const [input, output, cacheRead, cacheWrite] = parts.map(Number) as [number, number, number?, number?];
-  return perMillion(input, output, cacheRead ?? input / 10, cacheWrite ?? input * 1.25);
+  const micros = (part: string): bigint => {
+    const [whole, fraction = ''] = part.split('.');
+    return BigInt(whole!) * 1_000_000n + BigInt(fraction.padEnd(6, '0'));
+  };
+  const [input, output, cacheRead, cacheWrite] = parts.map(micros) as [bigint, bigint, bigint?, bigint?];
+  // Rounded half up to the pico-dollar when the input price has a sixth decimal.
+  return { input, output, cacheRead: cacheRead ?? (input + 5n) / 10n, cacheWrite: cacheWrite ?? (input * 5n + 2n) / 4n };
 }
 
-/** The exact cost of some tokens, in nano-dollars. */
+/** The cost of some tokens in nano-dollars: exact in pico-dollars, rounded once, half up. */
 export function costOf(usage: TokenUsage, price: ModelPrice): bigint {
-  return (
+  const pico =
     BigInt(usage.input) * price.input +
     BigInt(usage.output) * price.output +
     BigInt(usage.cacheRead) * price.cacheRead +
-    BigInt(usage.cacheWrite) * price.cacheWrite
-  );
+    BigInt(usage.cacheWrite) * price.cacheWrite;
+  return (pico + 500n) / 1000n;
 }
 
 /** Adds token counts. */

@@ -72,7 +72,7 @@ function periodIn(text: string, today: PlainDate): PeriodSpec | undefined {
   if (/\b(?:past|last)\s+(?:30\s+days|month)\b/.test(text)) return { kind: 'last-days', days: 30 };
   if (/\b(?:this|last|past|previous)\s+week\b|\bweekly\b|\bwow\b|\bweek\s+over\s+week\b/.test(text)) return { kind: 'last-days', days: 7 };
   if (/\b(?:this|last|past)\s+quarter\b|\b90\s+days\b/.test(text)) return { kind: 'last-days', days: 90 };
-  const named = MONTHS.findIndex((name) => new RegExp(`\\b${name}\\b`).test(text));
+  const named = MONTHS.findIndex((name) => monthNamed(text, name));
   if (named !== -1) {
     const year = Number(today.slice(0, 4));
     const candidate = `${year}-${String(named + 1).padStart(2, '0')}`;
@@ -80,6 +80,12 @@ function periodIn(text: string, today: PlainDate): PeriodSpec | undefined {
     return { kind: 'month', month: started ? candidate : `${year - 1}-${String(named + 1).padStart(2, '0')}` };
   }
   return undefined;
+}
+
+/** Whether `text` names the month `name`; "may" only as a month ("in May", "May 2026"), not the verb ("what may have caused"). */
+function monthNamed(text: string, name: string): boolean {
+  if (name !== 'may') return new RegExp(`\\b${name}\\b`).test(text);
+  return /\b(?:in|of|during|for|since|from|until|through|last|this|early|late|mid)\s+may\b|\bmay\s+\d/.test(text);
 }
 
 function teamIn(text: string, teams: readonly string[]): string | undefined {

@@ -39,9 +39,13 @@ export function replyAsData(reply: Reply): ToolOutput {
   return { text: lines.map(cleanLine).join('\n'), basis };
 }
 
-/** Removes control and bidirectional-override characters and caps the length. */
+/**
+ * Removes control characters (C0 but tab and newline, DEL, C1), bidirectional marks,
+ * overrides and isolates, line and paragraph separators, and the invisible Unicode tag
+ * characters (U+E0000–U+E007F, which models read as text), and caps the length.
+ */
 export function cleanLine(line: string): string {
   // eslint-disable-next-line no-control-regex
-  const clean = line.replace(/[\u0000-\u0008\u000b-\u001f\u007f\u202a-\u202e\u2066-\u2069]/g, '').replace(/\*([^*\n]+)\*/g, '$1');
+  const clean = line.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\u{E0000}-\u{E007F}]/gu, '').replace(/\*([^*\n]+)\*/g, '$1');
   return clean.length > MAX_LINE ? `${clean.slice(0, MAX_LINE - 1)}…` : clean;
 }

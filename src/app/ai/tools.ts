@@ -163,8 +163,9 @@ export async function runTool(deps: HandlerDeps, access: TeamAccess, name: strin
   }
 }
 
+// Error sentences can carry stored names (the unknown-team sentence lists every team): cleaned like results.
 function failure(text: string): { output: ToolOutput; isError: boolean } {
-  return { output: { text, basis: undefined }, isError: true };
+  return { output: { text: text.split('\n').map(cleanLine).join('\n'), basis: undefined }, isError: true };
 }
 
 // `tool` keeps each definition's input type while the list holds them together.
