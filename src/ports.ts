@@ -355,7 +355,7 @@ export interface AiUsageDay {
 /** The ledger of the bot's own LLM spend, and the count per-user rate limits read. */
 export interface AiUsageLedger {
   record(entry: AiUsageRecord): Promise<void>;
-  /** Answers recorded for `requester` at or after `since` (any instance). */
+  /** Answers for `requester` at or after `since` (any instance) that called the model (used tokens). */
   countSince(requester: string, since: Date): Promise<number>;
   /** Spend by day (in `timeZone`) and model over `range` (end exclusive), oldest day first. */
   dailyUsage(range: DateRange, timeZone: string): Promise<AiUsageDay[]>;

@@ -29,6 +29,11 @@ export interface Reply {
   readonly kind: 'answer' | 'error' | 'help';
   readonly title: string;
   readonly blocks: readonly ReplyBlock[];
+  /**
+   * Asking again would not give this reply back (an AI answer: a new text, a new cost), so
+   * a channel must not offer to re-run it to share it.
+   */
+  readonly oneOff?: boolean;
 }
 
 /** A reply that only says something went wrong, in one or two sentences. */

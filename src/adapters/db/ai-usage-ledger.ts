@@ -33,7 +33,8 @@ export class PgAiUsageLedger implements AiUsageLedger {
     const [row] = await this.db
       .select({ answers: count() })
       .from(aiUsage)
-      .where(and(eq(aiUsage.requester, requester), gte(aiUsage.at, since)));
+      // Answers that called the model: built-in explanations cost nothing and do not count.
+      .where(and(eq(aiUsage.requester, requester), gte(aiUsage.at, since), sql`${aiUsage.inputTokens} + ${aiUsage.outputTokens} + ${aiUsage.cacheReadTokens} + ${aiUsage.cacheWriteTokens} > 0`));
     return row?.answers ?? 0;
   }
 

@@ -6,12 +6,11 @@
  * deterministic explanation, saying why. Limits (answer length, rounds, time, question
  * length, answers per person per hour) are enforced here, not in the prompt.
  */
-import { addUsage, costOf, formatNanoUsd, type ModelPrice, NO_USAGE, priceOf, type TokenUsage } from '../../core/ai-pricing.js';
+import { costOf, formatNanoUsd, type ModelPrice, NO_USAGE, priceOf } from '../../core/ai-pricing.js';
 import { TOTAL_FACET } from '../../core/cost-model.js';
-import { isFinOpsError } from '../../core/errors.js';
 import { formatRange, type PeriodSpec, resolvePeriod, todayIn } from '../../core/period.js';
 import { errorReply, type Reply, type ReplyBlock } from '../../core/reply.js';
-import type { AiUsageLedger, ConversationStore, ConversationTurn, LanguageModel, ModelContent, ModelMessage } from '../../ports.js';
+import type { AiUsageLedger, ConversationStore, LanguageModel } from '../../ports.js';
 import type { RequestContext } from '../engine.js';
 import { freshnessText, type HandlerDeps, labelOf, loadFreshness } from '../report-context.js';
 import { accessFor, permittedTeam, type TeamAccess } from '../team-access.js';
@@ -19,7 +18,8 @@ import { explainSpend } from './explainer.js';
 import { untracedAmounts } from './grounding.js';
 import { toChatMarkdown } from './markdown.js';
 import { readQuestion } from './question.js';
-import { runTool, toolsFor } from './tools.js';
+import { historyMessages, type ModelRun, runModel, streamWriter } from './model-run.js';
+import { toolsFor } from './tools.js';
 
 /** Bounds on what one answer may use. */
 export interface AiLimits {
@@ -81,21 +81,11 @@ export interface AnswerHooks {
   readonly onText?: ((delta: string) => void) | undefined;
 }
 
-/** What the model said and did in one answer. */
-interface ModelRun {
-  readonly text: string;
-  readonly usage: TokenUsage;
-  readonly rounds: number;
-  readonly toolCalls: number;
-  readonly toolTexts: readonly string[];
-  readonly bases: readonly string[];
-  /** Why the model's answer is not used, or a note to show under it. */
-  readonly fallback?: string | undefined;
-  readonly note?: string | undefined;
-}
-
 /** Answers questions and explanations, with the model when there is one. */
 export class AiAnswerer {
+  /** AI answers being written for each person on this instance (the ledger counts them once written). */
+  private readonly inFlight = new Map<string, number>();
+
   constructor(
     private readonly deps: HandlerDeps,
     private readonly ai: AiDeps,
@@ -129,7 +119,7 @@ export class AiAnswerer {
       .replaceAll('{{period}}', `${period.label} (${formatRange(period)})`)
       .replaceAll('{{scope}}', team === undefined ? 'for the whole organisation' : `for the team ${labelOf(team)}`)
       .trim();
-    return this.answer(question, context, hooks, async () => ({ period: request.period, team, services: [] }), { remember: false });
+    return this.answer(question, context, hooks, async () => ({ period: request.period, team, services: [] }));
   }
 
   private async answer(
@@ -137,114 +127,86 @@ export class AiAnswerer {
     context: RequestContext,
     hooks: AnswerHooks,
     fallbackScope: (access: TeamAccess) => Promise<{ period: PeriodSpec | undefined; team: string | undefined; services: readonly string[] }>,
-    options: { remember: boolean } = { remember: true },
   ): Promise<Reply> {
     const access = accessFor(this.deps, context);
+    if (access.kind === 'teams' && access.teams.length === 0) return errorReply("This conversation can't see any team's spend.");
     const requester = `${context.channel}:${context.userId ?? 'anonymous'}`;
     const key = conversationKey(context);
-    const model = this.ai.model;
-    if (model && this.ai.usage) {
-      const recent = await this.ai.usage.countSince(requester, new Date(this.deps.clock.now().getTime() - 3_600_000));
-      if (recent >= this.ai.limits.answersPerHour) {
-        return errorReply(
-          `You have had ${recent} AI answers in the last hour, the most I give one person. Commands such as \`top 7d\` or \`cost 30d by service\` still answer at once.`,
-        );
-      }
-    }
-    const streamed = streamWriter(hooks);
+    const stream = hooks.onText ? streamWriter(hooks.onText) : undefined;
+    const overLimit = await this.overLimit(requester);
+    const model = overLimit ? undefined : this.ai.model;
     let run: ModelRun | undefined;
     if (model) {
-      hooks.onStatus?.('is looking at your cost data…');
-      const history = key && this.ai.conversations ? await this.ai.conversations.recent(key, this.ai.limits.historyTurns) : [];
-      run = await this.runModel(model, question, history, access, hooks, streamed);
+      this.inFlight.set(requester, (this.inFlight.get(requester) ?? 0) + 1);
+      try {
+        hooks.onStatus?.('is looking at your cost data…');
+        const history = key && this.ai.conversations ? await this.ai.conversations.recent(key, this.ai.limits.historyTurns) : [];
+        run = await runModel(this.deps, {
+          model,
+          system: this.ai.prompts.system,
+          history: historyMessages(history, this.ai.limits.historyChars),
+          question: await this.framed(question, access),
+          tools: toolsFor(access),
+          access,
+          limits: this.ai.limits,
+          onStatus: hooks.onStatus,
+          stream,
+          logger: this.ai.logger,
+        });
+      } catch (error) {
+        const spent = (error as { run?: ModelRun }).run;
+        if (spent) await this.remember(undefined, question, '', requester, { ...spent, fallback: 'failed' });
+        throw error;
+      } finally {
+        this.inFlight.set(requester, (this.inFlight.get(requester) ?? 1) - 1);
+      }
     }
-    let text = run && !run.fallback ? run.text : '';
+    const answered = run !== undefined && run.fallback === undefined;
+    let text = answered ? run!.text : '';
+    let basis = answered ? run!.bases : [];
     const notes: string[] = [];
-    let basis = run && !run.fallback ? run.bases : [];
-    if (!run || run.fallback) {
-      const scope = await fallbackScope(access);
-      const explanation = await explainSpend(this.deps, scope);
-      const intro = run?.fallback ? `${run.fallback} Here is the built-in explanation from the data instead.` : undefined;
-      const narrative = explanation.paragraphs.join('\n\n');
-      if (streamed.text !== '') streamed.write(`\n\n${intro ?? ''}\n\n${narrative}`);
-      else if (streamed.active) streamed.write(intro ? `${intro}\n\n${narrative}` : narrative);
-      text = streamed.active ? streamed.text : intro ? `${intro}\n\n${narrative}` : narrative;
-      basis = [explanation.basis];
-    } else if (run.note) {
-      notes.push(run.note);
+    if (!answered) {
+      const reason = overLimit ?? run?.fallback;
+      const intro = reason ? `${reason} Here is the built-in explanation from the data instead.` : undefined;
+      let narrative: string;
+      try {
+        const explanation = await explainSpend(this.deps, await fallbackScope(access));
+        narrative = explanation.paragraphs.join('\n\n');
+        basis = [explanation.basis];
+      } catch (error) {
+        // No data, a team this conversation cannot see, the database: the engine says so; what the model spent is kept.
+        await this.remember(undefined, question, '', requester, run);
+        throw error;
+      }
+      const written = intro ? `${intro}\n\n${narrative}` : narrative;
+      if (stream) {
+        stream.separate();
+        stream.write(written);
+      }
+      text = stream ? stream.text : written;
+    } else if (run!.note) {
+      notes.push(run!.note);
     }
-    if (run && !run.fallback) {
-      const untraced = untracedAmounts(text, run.toolTexts);
+    if (answered) {
+      const untraced = untracedAmounts(text, run!.toolTexts);
       if (untraced.length > 0) notes.push(`I could not trace ${untraced.join(', ')} to the data the tools returned; treat ${untraced.length === 1 ? 'it' : 'them'} with care.`);
     }
     const cost = this.costLine(run);
-    await this.remember(options.remember ? key : undefined, question, text, requester, run, cost.nano);
+    await this.remember(key, question, text, requester, run, cost.nano);
     const blocks: ReplyBlock[] = [{ type: 'text', text: toChatMarkdown(text) }];
     for (const note of notes) blocks.push({ type: 'context', text: `⚠ ${note}` });
     blocks.push({ type: 'context', text: await this.basisLine(basis) });
     blocks.push({ type: 'context', text: cost.line });
-    return { kind: 'answer', title: run && !run.fallback ? 'AI answer' : 'Explanation from the data', blocks };
+    return { kind: 'answer', title: answered ? 'AI answer' : 'Explanation from the data', blocks, ...(answered ? { oneOff: true } : {}) };
   }
 
-  private async runModel(model: LanguageModel, question: string, history: readonly ConversationTurn[], access: TeamAccess, hooks: AnswerHooks, streamed: StreamWriter): Promise<ModelRun> {
-    const limits = this.ai.limits;
-    const tools = toolsFor(access);
-    const messages: ModelMessage[] = [...historyMessages(history, limits.historyChars), { role: 'user', content: [{ type: 'text', text: await this.framed(question, access) }] }];
-    const signal = AbortSignal.timeout(limits.timeoutMs);
-    let usage = NO_USAGE;
-    let rounds = 0;
-    let toolCalls = 0;
-    const texts: string[] = [];
-    const toolTexts: string[] = [];
-    const bases = new Set<string>();
-    const result = (extra: Partial<ModelRun>): ModelRun => ({ text: texts.join('\n\n'), usage, rounds, toolCalls, toolTexts, bases: [...bases], ...extra });
-    try {
-      for (;;) {
-        rounds++;
-        streamed.separate();
-        const response = await model.converse({
-          system: this.ai.prompts.system,
-          messages,
-          tools,
-          maxTokens: limits.maxTokens,
-          cachePrefix: model.supportsPromptCache,
-          signal,
-          onText: streamed.active ? (delta) => streamed.write(delta) : undefined,
-        });
-        usage = addUsage(usage, response.usage);
-        messages.push({ role: 'assistant', content: response.content });
-        const said = response.content.flatMap((block) => (block.type === 'text' && block.text.trim() !== '' ? [block.text.trim()] : []));
-        texts.push(...said);
-        if (response.stopReason === 'guardrail_intervened' || response.stopReason === 'content_filtered') {
-          return result({ fallback: 'The model declined to answer this (a content filter stopped it).' });
-        }
-        if (response.stopReason !== 'tool_use') {
-          if (texts.length === 0) return result({ fallback: 'The model gave no answer.' });
-          return result({ note: response.stopReason === 'max_tokens' ? `The answer reached its length limit (${limits.maxTokens} tokens) and was cut short.` : undefined });
-        }
-        if (rounds >= limits.maxToolRounds) return result({ fallback: `The model needed more than ${limits.maxToolRounds} rounds of data lookups.` });
-        const uses = response.content.filter((block): block is Extract<ModelContent, { type: 'tool_use' }> => block.type === 'tool_use');
-        hooks.onStatus?.(`is reading ${[...new Set(uses.map((use) => use.name.replaceAll('_', ' ')))].join(', ')}…`);
-        const results: ModelContent[] = [];
-        for (const use of uses) {
-          toolCalls++;
-          const { output, isError } = await runTool(this.deps, access, use.name, use.input);
-          if (isError) this.ai.logger.warn({ tool: use.name.slice(0, 60), error: output.text.slice(0, 200) }, 'AI tool call refused');
-          else toolTexts.push(output.text);
-          if (output.basis) bases.add(output.basis);
-          results.push({ type: 'tool_result', id: use.id, text: output.text, isError });
-        }
-        if (rounds === limits.maxToolRounds - 1) results.push({ type: 'text', text: 'That was the last round of data lookups: answer now with the results you have.' });
-        messages.push({ role: 'user', content: results });
-      }
-    } catch (error) {
-      if (signal.aborted) return result({ fallback: `The model took longer than ${Math.round(limits.timeoutMs / 1000)} s.` });
-      if (isFinOpsError(error, 'model_throttled') || isFinOpsError(error, 'model_unavailable') || isFinOpsError(error, 'model_denied')) {
-        this.ai.logger.warn({ code: error.code, err: error.cause ?? error }, 'AI model call failed; answering with the built-in explanation');
-        return result({ fallback: error.message });
-      }
-      throw error;
-    }
+  /** The sentence that replaces the model for a person over the hourly limit (counting answers still being written). */
+  private async overLimit(requester: string): Promise<string | undefined> {
+    if (!this.ai.model || !this.ai.usage) return undefined;
+    const since = new Date(this.deps.clock.now().getTime() - 3_600_000);
+    const recent = (await this.ai.usage.countSince(requester, since)) + (this.inFlight.get(requester) ?? 0);
+    if (recent < this.ai.limits.answersPerHour) return undefined;
+    return `You have had ${recent} AI answers in the last hour, the most I give one person.`;
   }
 
   /** The question with what the model needs to read it: today, the data's freshness, what the conversation may see. */
@@ -287,10 +249,12 @@ export class AiAnswerer {
   }
 
   /** Keeps the turn for follow-ups and records the spend; a failure here is logged, never lost in the answer. */
-  private async remember(key: string | undefined, question: string, answer: string, requester: string, run: ModelRun | undefined, nano: bigint | undefined): Promise<void> {
+  private async remember(key: string | undefined, question: string, answer: string, requester: string, run: ModelRun | undefined, nano?: bigint): Promise<void> {
     const at = this.deps.clock.now();
+    const price = this.ai.model ? priceOf(this.ai.model.modelId, this.ai.price) : undefined;
+    const cost = nano ?? (run && price ? costOf(run.usage, price) : this.ai.model ? undefined : 0n);
     try {
-      if (key && this.ai.conversations) {
+      if (key && this.ai.conversations && answer !== '') {
         await this.ai.conversations.append(key, [
           { role: 'user', text: question, at },
           { role: 'assistant', text: answer, at },
@@ -301,7 +265,7 @@ export class AiAnswerer {
         model: this.ai.model?.modelId ?? 'deterministic',
         requester,
         usage: run?.usage ?? NO_USAGE,
-        costNanoUsd: nano,
+        costNanoUsd: cost,
         toolCalls: run?.toolCalls ?? 0,
         outcome: run && !run.fallback ? 'answered' : 'fallback',
       });
@@ -315,60 +279,4 @@ export class AiAnswerer {
 export function conversationKey(context: RequestContext): string | undefined {
   if (context.conversationId === undefined) return undefined;
   return context.threadId === undefined ? undefined : `${context.channel}:${context.conversationId}:${context.threadId}`;
-}
-
-/**
- * Earlier turns as model messages: the newest first until `maxChars` is spent, starting
- * with a question, with one message per role in turn (the Converse API requires it).
- */
-export function historyMessages(turns: readonly ConversationTurn[], maxChars: number): ModelMessage[] {
-  const kept: ConversationTurn[] = [];
-  let used = 0;
-  for (const turn of [...turns].reverse()) {
-    if (used + turn.text.length > maxChars) break;
-    used += turn.text.length;
-    kept.unshift(turn);
-  }
-  while (kept.length > 0 && kept[0]!.role !== 'user') kept.shift();
-  // The new question follows as a user message, so the history must end with an answer.
-  while (kept.length > 0 && kept.at(-1)!.role !== 'assistant') kept.pop();
-  const messages: ModelMessage[] = [];
-  for (const turn of kept) {
-    const last = messages.at(-1);
-    if (last && last.role === turn.role) messages[messages.length - 1] = { role: turn.role, content: [...last.content, { type: 'text', text: turn.text }] };
-    else messages.push({ role: turn.role, content: [{ type: 'text', text: turn.text }] });
-  }
-  return messages;
-}
-
-interface StreamWriter {
-  readonly active: boolean;
-  readonly text: string;
-  write(delta: string): void;
-  /** A blank line before the next text, when something was written already. */
-  separate(): void;
-}
-
-function streamWriter(hooks: AnswerHooks): StreamWriter {
-  let text = '';
-  let pending = false;
-  return {
-    active: hooks.onText !== undefined,
-    get text() {
-      return text;
-    },
-    write(delta) {
-      if (delta === '') return;
-      if (pending && text !== '') {
-        text += '\n\n';
-        hooks.onText?.('\n\n');
-      }
-      pending = false;
-      text += delta;
-      hooks.onText?.(delta);
-    },
-    separate() {
-      pending = true;
-    },
-  };
 }

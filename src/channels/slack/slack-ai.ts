@@ -48,9 +48,11 @@ export async function answerInThread(client: WebClient, answer: ThreadAnswer, lo
   };
   const stream = streamFor(client, { ...target, threadTs }, answer.teamId, log);
   const reply = await answer.ask({ onStatus: setStatus, onText: stream.append });
+  // Finishing first removes a partial streamed message when the reply turned out to be an error.
+  const streamed = await stream.finish(reply);
   if (reply.kind !== 'answer' && answer.privateErrors && target.user) {
     await postEphemeral(client, { ...target, user: target.user }, renderSlackMessage(reply), log);
-  } else if (!(await stream.finish(reply))) {
+  } else if (!streamed) {
     await postInThread(client, target, reply, log);
   }
   // A posted reply clears the status; a reply that went elsewhere leaves it to be cleared.

@@ -95,7 +95,7 @@ export function registerSlackListeners(app: App, deps: ListenerDeps): void {
       if (!(await firstDelivery(`slack:command:${command.trigger_id}`))) return;
       const text = unescapeSlack(command.text);
       const reply = await deps.engine.handle(text, { channel: 'slack', userId: command.user_id, conversationId: command.channel_id });
-      const shareable = reply.kind === 'answer' && text.length <= MAX_SHARE_VALUE;
+      const shareable = reply.kind === 'answer' && !reply.oneOff && text.length <= MAX_SHARE_VALUE;
       const message = renderSlackMessage(reply, shareable ? { buttons: [{ text: 'Share in channel', actionId: SHARE_ACTION_ID, value: text, style: 'primary' }] } : {});
       await answerPrivately(respond, client, { channel: command.channel_id, user: command.user_id, threadTs: undefined }, message, log);
     });

@@ -79,13 +79,14 @@ describe(`AI usage ledger on ${testDatabaseKind}`, () => {
     expect(typeof rows[0]!.costNanoUsd).toBe('bigint');
   });
 
-  it('counts a requester’s answers at or after a time, whichever instance recorded them', async () => {
+  it('counts a requester’s model answers at or after a time, whichever instance recorded them, and not built-in explanations', async () => {
     const other = new PgAiUsageLedger((second ?? test.database).db);
     const since = '2026-03-10T10:00:00.000Z';
     await ledger.record(entry('2026-03-10T09:59:59.999Z', 1, 1n));
     await ledger.record(entry(since, 1, 1n));
     await other.record(entry('2026-03-10T10:30:00Z', 1, undefined, { outcome: 'fallback' }));
     await other.record(entry('2026-03-10T10:31:00Z', 1, 1n, { requester: 'teams:29:bob' }));
+    await other.record({ ...entry('2026-03-10T10:32:00Z', 1, 0n, { model: 'deterministic', outcome: 'fallback', toolCalls: 0 }), usage: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 } });
     expect(await ledger.countSince('slack:U0ALICE01', new Date(since))).toBe(2);
     expect(await other.countSince('slack:U0ALICE01', new Date(since))).toBe(2);
     expect(await other.countSince('slack:U0ALICE01', new Date('2026-03-10T10:00:00.001Z'))).toBe(1);

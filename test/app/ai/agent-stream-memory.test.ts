@@ -80,7 +80,7 @@ describe(`streaming and thread memory on ${testDatabaseKind}`, () => {
       const reply = await engine.handle(QUESTION, slack(THREAD), { onText: (delta) => deltas.push(delta) });
       expect(reply.title).toBe('Explanation from the data');
       const streamed = deltas.join('');
-      expect(streamed).toMatch(/^Looking at the\n\nAmazon Bedrock is throttling requests right now\. Here is the built-in explanation from the data instead\.\n\n\*What changed\.\* Spend over last 7 days/);
+      expect(streamed).toMatch(/^Looking at the\n\nAmazon Bedrock is busy right now \(it is throttling requests\)\. Here is the built-in explanation from the data instead\.\n\n\*What changed\.\* Spend over last 7 days/);
       expect(answerText(reply)).toBe(toChatMarkdown(streamed));
     });
   });
@@ -143,7 +143,7 @@ describe(`streaming and thread memory on ${testDatabaseKind}`, () => {
       expect(fourth[1]![1]).toBe('C'.repeat(10));
     });
 
-    it('uses the thread for `explain` but does not remember the explain request itself', async () => {
+    it('uses the thread for `explain` and remembers it, so a reply in that thread follows on', async () => {
       const engine = aiEngine(world);
       mock.on(ConverseCommand).resolvesOnce(textTurn('First answer.')).resolvesOnce(textTurn('Explained.')).resolvesOnce(textTurn('Third.'));
       await engine.handle(QUESTION, slack(THREAD));
@@ -155,10 +155,12 @@ describe(`streaming and thread memory on ${testDatabaseKind}`, () => {
         ['assistant', 'First answer.'],
       ]);
       expect(explain!.at(-1)![1]).toMatch(/Explain what changed in our AWS spend for the whole organisation over last 30 days \(2026-10-23 – 2026-11-21\)/);
-      expect(third!.slice(0, -1)).toEqual([
+      expect(third!.slice(0, 2)).toEqual([
         ['user', QUESTION],
         ['assistant', 'First answer.'],
       ]);
+      expect(third![2]![1]).toMatch(/^Explain what changed in our AWS spend/);
+      expect(third![3]).toEqual(['assistant', 'Explained.']);
     });
   });
 });

@@ -3,7 +3,7 @@
  * reply's markup, the thread history given to the model, and how tool results are cleaned.
  */
 import { describe, expect, it } from 'vitest';
-import { historyMessages } from '../../../src/app/ai/agent.js';
+import { historyMessages } from '../../../src/app/ai/model-run.js';
 import { amountsIn, untracedAmounts } from '../../../src/app/ai/grounding.js';
 import { toChatMarkdown } from '../../../src/app/ai/markdown.js';
 import { cleanLine } from '../../../src/app/ai/tool-text.js';

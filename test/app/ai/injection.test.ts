@@ -195,7 +195,7 @@ describe(`prompt injection on ${testDatabaseKind}`, () => {
     const { inputs, reply } = runs.get(test.name)!;
     expect(reply.kind, renderText(reply)).toBe('answer');
     expect(inputs.length).toBeGreaterThan(0);
-    expect(inputs.length).toBeLessThanOrEqual(4);
+    expect(inputs.length).toBeLessThanOrEqual(5);
     const offered = new Set(TOOL_NAMES.filter((name) => test.context !== confined || name !== 'tag_coverage'));
     const calls = test.rounds.slice(0, inputs.length - 1).flat();
     const results = allResults(inputs);
@@ -283,8 +283,8 @@ describe(`prompt injection on ${testDatabaseKind}`, () => {
     }
   });
 
-  it('leaves the data untouched and bounds the work: no more than maxToolRounds calls, every answer recorded', async () => {
-    expect(runs.get(CORPUS.at(-1)!.name)!.inputs).toHaveLength(4);
+  it('leaves the data untouched and bounds the work: no more than maxToolRounds rounds of tools, every answer recorded', async () => {
+    expect(runs.get(CORPUS.at(-1)!.name)!.inputs).toHaveLength(5);
     expect(runs.get(CORPUS.at(-1)!.name)!.reply.title).toBe('Explanation from the data');
     const rows = await usageRows(world);
     expect(rows).toHaveLength(CORPUS.length);
