@@ -174,6 +174,9 @@ export async function serve(
     return { port: config.port, stop: async () => undefined };
   }
   if (app.source.kind === 'demo') logger.info('cost source: the built-in demo organisation (set FINOPS_COST_SOURCE=aws for real data)');
+  if (config.ai.channelTeams && !config.ai.channelTeams.has('*')) {
+    logger.warn('FINOPS_CHANNEL_TEAMS has no `*` rule: conversations it does not list (direct messages, App Home, other channels) see every team');
+  }
   if (!config.bedrockModelId) logger.info('BEDROCK_MODEL_ID is not set: questions get deterministic explanations from the data, without an LLM');
   else logger.info({ model: config.bedrockModelId }, 'AI answers: Amazon Bedrock');
   const slack = config.slack ? slackChannelFor(config.slack, app, logger, overrides) : undefined;
@@ -244,7 +247,12 @@ export async function serve(
 async function startDigests(app: FinOpsApp, config: Config, logger: Logger, slack: SlackChannel, overrides: AppOverrides): Promise<{ runner: DigestRunner; timers: DigestTimers }> {
   const runner = createDigestRunner(app, logger, slack);
   const timers = await startDigestTimers(
-    { runDue: (cadence, timeZone, at) => runner.runDue(cadence, timeZone, { at }), deliverPending: () => runner.deliverPending(), schedules: () => app.digests.schedules() },
+    {
+      // A tick's time on the app's clock: the same instant in production; in tests, the same offset from their fixed "now".
+      runDue: (cadence, timeZone, at) => runner.runDue(cadence, timeZone, { at: new Date(at.getTime() + app.handlerDeps.clock.now().getTime() - Date.now()) }),
+      deliverPending: () => runner.deliverPending(),
+      schedules: () => app.digests.schedules(),
+    },
     {
       dailyCron: config.dailyCron,
       weeklyCron: config.weeklyCron,
