@@ -7,11 +7,12 @@
  * ends, by whichever instance sweeps next; a retry after the message went out only adds the
  * chart. Building a digest reads the cost store only.
  */
-import { DeliveryError, isFinOpsError } from '../core/errors.js';
+import { DeliveryError, FinOpsError, isFinOpsError } from '../core/errors.js';
 import { addDays, type PlainDate, todayIn } from '../core/period.js';
-import type { Cadence, ChartRenderer, ClaimedDelivery, DigestDeliveryStore, DigestNotifier, Platform } from '../ports.js';
+import type { Cadence, ChartRenderer, ClaimedDelivery, DigestDeliveryStore, DigestNotifier, Platform, Subscription } from '../ports.js';
 import { buildDigest, digestPeriod } from './digest.js';
 import type { HandlerDeps } from './report-context.js';
+import { accessFor } from './team-access.js';
 
 /** Where the runner reports what it did. */
 export interface RunnerLogger {
@@ -120,6 +121,7 @@ export class DigestRunner {
       return 'lost' as const;
     };
     try {
+      refuseOutsideAccess(this.deps.handler, subscription);
       let digest;
       try {
         digest = await buildDigest(this.deps.handler, { cadence: subscription.cadence, team: subscription.team, through: lastDayOf(delivery.periodKey) });
@@ -167,6 +169,21 @@ export class DigestRunner {
     if (wait > 0) await this.sleep(wait);
     this.lastPostAt.set(conversationId, Date.now());
   }
+}
+
+/**
+ * A channel confined to some teams (FINOPS_CHANNEL_TEAMS) gets only their digests, even from
+ * subscriptions made before it was confined; the others are refused as a permanent problem.
+ */
+function refuseOutsideAccess(deps: HandlerDeps, subscription: Subscription): void {
+  const access = accessFor(deps, { conversationId: subscription.conversationId });
+  if (access.kind === 'all') return;
+  const team = subscription.team;
+  if (team !== undefined && access.teams.some((allowed) => allowed.toLowerCase() === team.toLowerCase())) return;
+  throw new FinOpsError(
+    'command_invalid',
+    `this conversation is confined to some teams (FINOPS_CHANNEL_TEAMS), so ${team === undefined ? 'the organisation' : 'this team'}'s digest is not posted here; unsubscribe it`,
+  );
 }
 
 /** The last day a period key covers: the day itself, or the Sunday of a week keyed by its Monday. */

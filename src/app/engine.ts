@@ -156,8 +156,10 @@ export class CommandEngine {
       case 'digest':
         return handleDigest(this.deps, { ...command, team: permittedTeam(access, command.team) });
       case 'subscribe':
-      case 'unsubscribe':
         return handleSubscribe({ ...this.deps, subscriptions: this.deps.subscriptions! }, { ...command, team: permittedTeam(access, command.team) }, context);
+      case 'unsubscribe':
+        // Removing a digest shows nothing, and a channel confined after subscribing must be able to.
+        return handleSubscribe({ ...this.deps, subscriptions: this.deps.subscriptions! }, command, context);
       case 'subscriptions':
         return handleSubscriptions({ ...this.deps, subscriptions: this.deps.subscriptions! }, context);
       default:

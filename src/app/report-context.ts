@@ -153,6 +153,10 @@ export async function resolveTeam(deps: HandlerDeps, typed: string): Promise<str
   const teams = (await deps.store.listTeams()).filter((team) => team !== '');
   const exact = teams.find((team) => team.toLowerCase() === typed.toLowerCase());
   if (exact !== undefined) return exact;
+  // Where conversations are confined to teams, the names of the others are not for every reader.
+  if (deps.settings.channelTeams && deps.settings.channelTeams.size > 0) {
+    throw new FinOpsError('command_invalid', `I have no cost data for the team \`${typed}\`.`);
+  }
   const suggestion = closestMatch(typed, teams);
   throw new FinOpsError(
     'command_invalid',

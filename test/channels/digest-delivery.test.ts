@@ -20,6 +20,8 @@ const INSTANCES = testDatabaseKind === 'postgres' ? 3 : 1;
 const CHANNELS = ['C0ORG0001', 'C0PAY0001', 'C0SRCH001', 'C0MLP0001', 'C0UNTAG01', 'C0ORGWEEK'];
 /** A channel that was archived after it subscribed. */
 const ARCHIVED = 'C0ARCHIVE';
+/** A channel confined to payments (FINOPS_CHANNEL_TEAMS) after it subscribed to the organisation's digest. */
+const CONFINED = 'C0CONFINE';
 
 type Block = { type: string; fields?: { text: string }[] };
 
@@ -49,6 +51,7 @@ describe(`digests from ${INSTANCES} instance(s) sharing one ${testDatabaseKind} 
       ...slackTestEnv(fake.apiUrl),
       FINOPS_DAILY_CRON: '*/2 * * * * *',
       FINOPS_WEEKLY_CRON: '*/2 * * * * *',
+      FINOPS_CHANNEL_TEAMS: `${CONFINED}=payments`,
     };
     state = await openBotState('finops-digests-');
     Object.assign(env, state.env);
@@ -64,6 +67,7 @@ describe(`digests from ${INSTANCES} instance(s) sharing one ${testDatabaseKind} 
     await subscribe('C0UNTAG01', '');
     await subscribe('C0ORGWEEK', undefined, 'weekly');
     await subscribe(ARCHIVED, 'checkout');
+    await subscribe(CONFINED, undefined);
     // An instance died halfway through an earlier run: it had posted one channel's message
     // (not its chart) and taken another's delivery; its leases have run out since.
     await setup.digests.plan('daily', 'UTC', 'daily:2026-11-21');
@@ -132,5 +136,16 @@ describe(`digests from ${INSTANCES} instance(s) sharing one ${testDatabaseKind} 
     await postToSlackRoute(url, slashCommand({ text: 'subscriptions', responseUrl: fake.responseUrl('subs'), channelId: ARCHIVED }));
     const [answer] = await fake.waitFor(() => fake.responsesTo('subs').length > 0 && fake.responsesTo('subs'));
     expect(JSON.stringify(answer!.body.blocks)).toContain('failed: is_archived');
+  });
+
+  it('posts nothing outside what a confined channel may see, says why in `subscriptions`, and lets it unsubscribe', async () => {
+    expect(fake.calls.filter((call) => call.args.channel === CONFINED)).toEqual([]);
+    const url = `http://127.0.0.1:${servers[0]!.port}/slack/events`;
+    await postToSlackRoute(url, slashCommand({ text: 'subscriptions', responseUrl: fake.responseUrl('confined'), channelId: CONFINED }));
+    const [listed] = await fake.waitFor(() => fake.responsesTo('confined').length > 0 && fake.responsesTo('confined'));
+    expect(JSON.stringify(listed!.body.blocks)).toContain('confined to some teams');
+    await postToSlackRoute(url, slashCommand({ text: 'unsubscribe daily', responseUrl: fake.responseUrl('unsub'), channelId: CONFINED }));
+    const [removed] = await fake.waitFor(() => fake.responsesTo('unsub').length > 0 && fake.responsesTo('unsub'));
+    expect(JSON.stringify(removed!.body.blocks)).toContain('Unsubscribed');
   });
 });
