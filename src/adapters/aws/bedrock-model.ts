@@ -24,7 +24,7 @@ import type { LanguageModel, ModelContent, ModelMessage, ModelRequest, ModelResp
 /** Attempts per request, the first included (the SDK's standard retry strategy backs off between them). */
 export const BEDROCK_MAX_ATTEMPTS = 3;
 /** Default most time a request, or a streamed answer between two events, may stay silent. */
-export const BEDROCK_REQUEST_TIMEOUT_MS = 60_000;
+export const BEDROCK_REQUEST_TIMEOUT_MS = 30_000;
 
 /** Client settings: any SDK option (they win), plus the request timeout. */
 export interface BedrockClientOptions extends BedrockRuntimeClientConfig {
@@ -93,6 +93,7 @@ export function toTokenUsage(usage: BedrockTokenUsage | undefined): TokenUsage {
 /** A model on Amazon Bedrock, spoken to with Converse / ConverseStream. */
 export class BedrockLanguageModel implements LanguageModel {
   readonly supportsPromptCache: boolean;
+  private readonly isNova: boolean;
   private readonly client: BedrockRuntimeClient;
 
   constructor(
@@ -101,6 +102,7 @@ export class BedrockLanguageModel implements LanguageModel {
   ) {
     this.client = options.client ?? createBedrockClient();
     this.supportsPromptCache = modelSupportsPromptCache(modelId);
+    this.isNova = /amazon\.nova-/i.test(modelId);
   }
 
   /** One model turn; streamed (text to `onText` as it comes) when `onText` is set. */
@@ -138,7 +140,8 @@ export class BedrockLanguageModel implements LanguageModel {
       modelId: this.modelId,
       system,
       messages: request.messages.map(toMessage),
-      ...(tools.length > 0 ? { toolConfig: { tools: [...tools, ...(cache ? [cachePoint] : [])] } } : {}),
+      // Nova caches the system prompt and messages only; a cache point among the tools is Claude's.
+      ...(tools.length > 0 ? { toolConfig: { tools: [...tools, ...(cache && !this.isNova ? [cachePoint] : [])] } } : {}),
       inferenceConfig: { maxTokens: request.maxTokens },
     };
   }

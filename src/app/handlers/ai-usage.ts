@@ -14,8 +14,9 @@ export async function handleAiUsage(deps: HandlerDeps & { usage: AiUsageLedger; 
   const zone = deps.settings.timeZone;
   const today = todayIn(zone, deps.clock.now());
   const period = resolvePeriod(command.period ?? { kind: 'last-days', days: 30 }, today);
-  // Unlike cost data, usage is recorded up to the minute: a period that ends before today also counts today.
-  const range = period.end === today ? { start: period.start, end: addDays(today, 1) } : period;
+  // Unlike cost data, usage is recorded up to the minute: "the last N days" and "month to date" count today too.
+  const throughToday = command.period === undefined || command.period.kind === 'last-days' || command.period.kind === 'mtd';
+  const range = throughToday && period.end === today ? { start: period.start, end: addDays(today, 1) } : period;
   const days = await deps.usage.dailyUsage(range, zone);
   const model = deps.modelId ? `Model now: \`${deps.modelId}\`.` : 'No model is configured (BEDROCK_MODEL_ID): answers come from the built-in explainer, at no AI cost.';
   const footer = `${period.label} (${formatRange(range)}, days in ${zone}) · USD at Amazon Bedrock on-demand list prices, or BEDROCK_PRICE_PER_MTOK · ${model}`;

@@ -68,6 +68,7 @@ interface ReplyStream {
 }
 
 function streamFor(client: WebClient, target: ReplyTarget & { threadTs: string }, teamId: string | undefined, log: Logger): ReplyStream {
+  const safe = safeMarkdown();
   let streamer: ReturnType<WebClient['chatStream']> | undefined;
   let pending: Promise<unknown> = Promise.resolve();
   let failed = false;
@@ -77,8 +78,10 @@ function streamFor(client: WebClient, target: ReplyTarget & { threadTs: string }
     log.info({ slackError: slackErrorCode(error), method }, 'Slack refused a streamed answer; posting it as a reply');
   };
   return {
-    append(delta) {
+    append(raw) {
       if (failed) return;
+      const delta = safe.push(raw);
+      if (delta === '') return;
       streamer ??= client.chatStream({
         channel: target.channel,
         thread_ts: target.threadTs,
@@ -96,8 +99,9 @@ function streamFor(client: WebClient, target: ReplyTarget & { threadTs: string }
       if (!failed && reply.kind === 'answer') {
         // The first block is the text already streamed; what follows (notes, basis, cost) closes the message.
         const closing = renderSlackMessage({ ...reply, title: '', blocks: reply.blocks.slice(1) }).blocks.filter((block) => block.type !== 'header');
+        const rest = safe.flush();
         try {
-          await streamer.stop({ blocks: closing });
+          await streamer.stop({ ...(rest ? { markdown_text: rest } : {}), blocks: closing });
           return true;
         } catch (error) {
           refuse(error, 'chat.stopStream');
@@ -106,6 +110,40 @@ function streamFor(client: WebClient, target: ReplyTarget & { threadTs: string }
       // The whole answer is posted instead: a partial streamed message would repeat it.
       if (streamer.ts) await client.chat.delete({ channel: target.channel, ts: streamer.ts }).catch(() => undefined);
       return false;
+    },
+  };
+}
+
+/** Longest text held back while waiting to see whether a `[` opens a link. */
+const MAX_HELD = 300;
+
+/**
+ * Model text made safe to stream: `<`, `>` and `&` escaped (no Slack mentions, no
+ * `<url|disguised>` links) and Markdown links shown with their address, as in posted answers.
+ * Text from an unclosed `[` on is held until the link is complete or clearly not one.
+ */
+export function safeMarkdown(): { push(delta: string): string; flush(): string } {
+  let held = '';
+  const render = (text: string) =>
+    text
+      .replaceAll('&', '&amp;')
+      .replaceAll('<', '&lt;')
+      .replaceAll('>', '&gt;')
+      .replace(/\[([^\]\n]*)\]\(([^)\s]*)\)/g, (_link, label: string, url: string) => (label.trim() && label !== url ? `${label} (${url})` : url));
+  return {
+    push(delta) {
+      held += delta;
+      const open = held.lastIndexOf('[');
+      // A link may still be forming from the last `[` on: hold that part back.
+      const pending = open !== -1 && !/\]\([^)\s]*\)|\n/.test(held.slice(open)) && held.length - open <= MAX_HELD;
+      const ready = pending ? held.slice(0, open) : held;
+      held = pending ? held.slice(open) : '';
+      return render(ready);
+    },
+    flush() {
+      const rest = render(held);
+      held = '';
+      return rest;
     },
   };
 }

@@ -174,6 +174,14 @@ describe('BedrockLanguageModel with a mocked SDK client', () => {
     expect(mock.commandCalls(ConverseCommand).map((c) => c.args[0].input.inferenceConfig)).toEqual([{ maxTokens: 1024 }, { maxTokens: 200 }]);
   });
 
+  it('puts a Nova model\'s cache point after the system prompt only: Nova does not cache tool definitions', async () => {
+    mock.on(ConverseCommand).resolves(converseOk);
+    await model('us.amazon.nova-pro-v1:0').converse(request({ cachePrefix: true }));
+    const input = mock.commandCalls(ConverseCommand)[0]!.args[0].input;
+    expect(input.system).toEqual([{ text: SYSTEM }, { cachePoint: { type: 'default' } }]);
+    expect(JSON.stringify(input.toolConfig)).not.toContain('cachePoint');
+  });
+
   it('omits toolConfig when there are no tools', async () => {
     mock.on(ConverseCommand).resolves(converseOk);
     await model().converse(request({ tools: [] }));
