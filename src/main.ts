@@ -291,6 +291,7 @@ export function slackChannelFor(slack: NonNullable<Config['slack']>, app: FinOps
     logger,
     // The embedded database answers on this thread: one answer at a time keeps acks prompt.
     answerConcurrency: app.config.database.kind === 'pglite' ? 1 : 4,
+    conversationConcurrency: app.config.database.kind === 'pglite' ? 2 : 8,
     ...(overrides.slackWebApiRetries === undefined ? {} : { webApiRetries: overrides.slackWebApiRetries }),
   });
 }

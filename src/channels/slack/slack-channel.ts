@@ -24,6 +24,8 @@ const TIMESTAMP_TOLERANCE_S = 5 * 60;
 
 /** Answers worked on at once: enough to overlap database round trips, few enough that a burst is acknowledged first. */
 const DEFAULT_ANSWER_CONCURRENCY = 4;
+/** Conversations mostly wait on the model, not the database: more of them at once. */
+const DEFAULT_CONVERSATION_CONCURRENCY = 8;
 
 /** The deadline of every call to Slack (Web API and `response_url`). */
 const SLACK_CALL_TIMEOUT_MS = 10_000;
@@ -50,6 +52,8 @@ export interface SlackChannelOptions {
   readonly webApiRetries?: number;
   /** How many answers are worked on at once (requests are always acknowledged at once). */
   readonly answerConcurrency?: number;
+  /** How many mentions, direct messages and thread replies (AI answers among them) are worked on at once. */
+  readonly conversationConcurrency?: number;
   /** Reads the time, in milliseconds, for the request-timestamp check. */
   readonly now?: () => number;
 }
@@ -103,7 +107,8 @@ export function createSlackChannel(options: SlackChannelOptions): SlackChannel {
     options.logger.error({ err: error, component: 'slack' }, 'Slack listener failed');
   });
   const answers = new WorkQueue(options.answerConcurrency ?? DEFAULT_ANSWER_CONCURRENCY);
-  registerSlackListeners(app, { engine: options.engine, deliveries: options.deliveries, logger: options.logger, answers });
+  const conversations = new WorkQueue(options.conversationConcurrency ?? DEFAULT_CONVERSATION_CONCURRENCY);
+  registerSlackListeners(app, { engine: options.engine, deliveries: options.deliveries, logger: options.logger, answers, conversations });
   const now = options.now ?? Date.now;
   let stopping = false;
   return {
@@ -119,7 +124,10 @@ export function createSlackChannel(options: SlackChannelOptions): SlackChannel {
       // Slack will not send it again.
       stopping = true;
       if (socketMode) await app.stop();
-      if (!(await answers.idle(DRAIN_TIMEOUT_MS))) options.logger.warn({ component: 'slack', ...answers.size }, 'stopped with Slack answers unfinished');
+      const [commandsDone, conversationsDone] = await Promise.all([answers.idle(DRAIN_TIMEOUT_MS), conversations.idle(DRAIN_TIMEOUT_MS)]);
+      if (!commandsDone || !conversationsDone) {
+        options.logger.warn({ component: 'slack', commands: answers.size, conversations: conversations.size }, 'stopped with Slack answers unfinished');
+      }
     },
   };
 }

@@ -69,8 +69,13 @@ interface ListenerDeps {
   readonly engine: SlackEngine;
   readonly deliveries: DeliveryLedger;
   readonly logger: Logger;
-  /** Where the work after the acknowledgement waits its turn. */
+  /** Where the work after the acknowledgement waits its turn: slash commands, clicks, App Home. */
   readonly answers: WorkQueue;
+  /**
+   * Mentions, direct messages and thread replies, which may wait a minute on an AI model:
+   * a queue of their own, so they never hold back a slash command.
+   */
+  readonly conversations: WorkQueue;
 }
 
 /** Registers the command, button, mention, DM and App Home listeners on `app`. */
@@ -137,7 +142,7 @@ export function registerSlackListeners(app: App, deps: ListenerDeps): void {
   app.event('app_mention', async ({ event, client, context }) => {
     // Editing a message sends the mention again, with a new event id: one answer per message.
     if ('edited' in event && event.edited) return;
-    await deps.answers.run(() => answerMention(client, event, context.teamId));
+    await deps.conversations.run(() => answerMention(client, event, context.teamId));
   });
 
   const answerMention = async (client: WebClient, event: AppMentionEvent, teamId: string | undefined): Promise<void> => {
@@ -164,7 +169,7 @@ export function registerSlackListeners(app: App, deps: ListenerDeps): void {
       // A reply in a thread where the bot is in an AI conversation; mentions come as app_mention.
       if (threadTs === undefined || (context.botUserId && text.includes(`<@${context.botUserId}>`))) return;
       const request: SlackRequestContext = { channel: 'slack', userId: user, conversationId: message.channel, threadId: threadTs };
-      await deps.answers.run(async () => {
+      await deps.conversations.run(async () => {
         if (!(await deps.engine.continuesConversation(request).catch(() => false))) return;
         if (!(await firstDelivery(`slack:message:${message.channel}:${message.ts}`))) return;
         await answerInThread(
@@ -176,7 +181,7 @@ export function registerSlackListeners(app: App, deps: ListenerDeps): void {
       return;
     }
     if (message.channel_type !== 'im') return;
-    await deps.answers.run(async () => {
+    await deps.conversations.run(async () => {
       if (!(await firstDelivery(`slack:message:${message.channel}:${message.ts}`))) return;
       const line = unescapeSlack(stripLeadingMentions(text));
       const request: SlackRequestContext = { channel: 'slack', userId: user, conversationId: message.channel, threadId: threadTs ?? DIRECT_MESSAGE_MAIN };
@@ -191,7 +196,7 @@ export function registerSlackListeners(app: App, deps: ListenerDeps): void {
   // Messages in assistant threads come here rather than to the direct-message listener.
   const assistant = createFinOpsAssistant(
       (question: AssistantQuestion, client: WebClient) =>
-        deps.answers.run(async () => {
+        deps.conversations.run(async () => {
           if (!(await firstDelivery(`slack:message:${question.channel}:${question.ts}`))) return;
           const request: SlackRequestContext = { channel: 'slack', userId: question.user, conversationId: question.channel, threadId: question.threadTs };
           const text = unescapeSlack(stripLeadingMentions(question.text));
