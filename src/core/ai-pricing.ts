@@ -32,7 +32,7 @@ const perMillion = (input: number, output: number, cacheRead: number, cacheWrite
 
 /** Bedrock on-demand list prices (USD per million tokens), most specific pattern first. */
 const PRICES: readonly [RegExp, ModelPrice][] = [
-  [/anthropic\.claude-opus-4-5/, perMillion(5, 25, 0.5, 6.25)],
+  [/anthropic\.claude-opus-4-[5-9]/, perMillion(5, 25, 0.5, 6.25)],
   [/anthropic\.claude-opus-4/, perMillion(15, 75, 1.5, 18.75)],
   [/anthropic\.claude-3-opus/, perMillion(15, 75, 1.5, 18.75)],
   [/anthropic\.claude-(sonnet-4|3-7-sonnet|3-5-sonnet)/, perMillion(3, 15, 0.3, 3.75)],
@@ -51,8 +51,17 @@ const PRICES: readonly [RegExp, ModelPrice][] = [
  */
 export function priceOf(modelId: string, override?: ModelPrice): ModelPrice | undefined {
   if (override) return override;
-  return PRICES.find(([pattern]) => pattern.test(modelId))?.[1];
+  const price = PRICES.find(([pattern]) => pattern.test(modelId))?.[1];
+  if (!price || !REGIONAL_PREMIUM.test(modelId) || GLOBAL_PROFILE.test(modelId)) return price;
+  // From Claude's 4.5 models on, geographic and in-Region endpoints cost 10% more than global ones.
+  const premium = (value: bigint) => (value * 11n) / 10n;
+  return { input: premium(price.input), output: premium(price.output), cacheRead: premium(price.cacheRead), cacheWrite: premium(price.cacheWrite) };
 }
+
+/** Claude models priced 10% higher outside the global cross-Region profile (4.5 and later). */
+const REGIONAL_PREMIUM = /anthropic\.claude-(?:sonnet|haiku|opus)-4-[5-9]/;
+/** A global cross-Region inference profile id or ARN. */
+const GLOBAL_PROFILE = /(?:^|[/:])global\./;
 
 /**
  * Reads "input,output[,cacheRead[,cacheWrite]]" in USD per million tokens, as operators

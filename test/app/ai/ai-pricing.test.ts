@@ -18,13 +18,17 @@ const usd = (text: string): bigint => {
 describe('list prices', () => {
   it.each([
     // model id, USD per million: input, output, cache read, cache write
-    ['us.anthropic.claude-sonnet-4-5-20250929-v1:0', '3', '15', '0.3', '3.75'],
+    // From the 4.5 models on, geographic profiles (us., eu. …) cost 10% more than global ones.
+    ['us.anthropic.claude-sonnet-4-5-20250929-v1:0', '3.3', '16.5', '0.33', '4.125'],
     ['global.anthropic.claude-sonnet-4-5-20250929-v1:0', '3', '15', '0.3', '3.75'],
+    ['arn:aws:bedrock:us-east-1:123456789012:inference-profile/global.anthropic.claude-sonnet-4-5-20250929-v1:0', '3', '15', '0.3', '3.75'],
     ['arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-sonnet-4-20250514-v1:0', '3', '15', '0.3', '3.75'],
     ['anthropic.claude-3-7-sonnet-20250219-v1:0', '3', '15', '0.3', '3.75'],
     ['global.anthropic.claude-opus-4-5-20251101-v1:0', '5', '25', '0.5', '6.25'],
     ['us.anthropic.claude-opus-4-1-20250805-v1:0', '15', '75', '1.5', '18.75'],
-    ['us.anthropic.claude-haiku-4-5-20251001-v1:0', '1', '5', '0.1', '1.25'],
+    ['us.anthropic.claude-haiku-4-5-20251001-v1:0', '1.1', '5.5', '0.11', '1.375'],
+    ['global.anthropic.claude-haiku-4-5-20251001-v1:0', '1', '5', '0.1', '1.25'],
+    ['global.anthropic.claude-opus-4-6-v1', '5', '25', '0.5', '6.25'],
     ['anthropic.claude-3-5-haiku-20241022-v1:0', '0.8', '4', '0.08', '1'],
     ['anthropic.claude-3-haiku-20240307-v1:0', '0.25', '1.25', '0.025', '0.3125'],
     ['us.amazon.nova-pro-v1:0', '0.8', '3.2', '0.2', '0'],
@@ -48,7 +52,7 @@ describe('list prices', () => {
 
 describe('costs', () => {
   it('are exact for billions of tokens, with cent fractions a float would lose', () => {
-    const sonnet = priceOf('us.anthropic.claude-sonnet-4-5-20250929-v1:0')!;
+    const sonnet = priceOf('global.anthropic.claude-sonnet-4-5-20250929-v1:0')!;
     const usage = tokens({ input: 987_654_321_987, output: 123_456_789_123, cacheRead: 4_000_000_000_001, cacheWrite: 7 });
     // 987,654,321,987 × $3/M = $2,962,962.965961; 123,456,789,123 × $15/M = $1,851,851.836845;
     // 4,000,000,000,001 × $0.30/M = $1,200,000.0000003; 7 × $3.75/M = $0.00002625.
