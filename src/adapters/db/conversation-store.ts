@@ -3,7 +3,7 @@
  * and writes the same rows, so a follow-up in a thread is answered with its history
  * whichever instance receives it. Turns older than 30 days are pruned now and then.
  */
-import { desc, eq, lt } from 'drizzle-orm';
+import { desc, eq, lt, sql } from 'drizzle-orm';
 import type { ConversationStore, ConversationTurn } from '../../ports.js';
 import type { Db } from './database.js';
 import { aiConversationTurns } from './schema.js';
@@ -33,9 +33,13 @@ export class PgConversationStore implements ConversationStore {
 
   async append(key: string, turns: readonly ConversationTurn[]): Promise<void> {
     if (turns.length > 0) {
-      // One statement: the identity numbers the rows in the order given, and no other
-      // instance's turns can land between them.
-      await this.db.insert(aiConversationTurns).values(turns.map((turn) => ({ conversationKey: key, role: turn.role, text: turn.text, at: turn.at })));
+      // Concurrent inserts draw identity numbers turn by turn, so two appends to one
+      // conversation could interleave: a transaction-scoped lock on the key keeps each batch
+      // together (transaction locks, unlike session ones, are fine through RDS Proxy).
+      await this.db.transaction(async (tx) => {
+        await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${key}, 0))`);
+        await tx.insert(aiConversationTurns).values(turns.map((turn) => ({ conversationKey: key, role: turn.role, text: turn.text, at: turn.at })));
+      });
     }
     this.pruneNowAndThen();
   }
