@@ -122,6 +122,8 @@ export async function createFinOpsApp(config: Config, logger: Logger, overrides:
     facets: config.facets,
     teamTag: config.teamTag,
     forecastMetric: config.defaultMetric,
+    // The demo organisation's days are complete at midnight; Cost Explorer's fill in until about 06:00 UTC.
+    ...(source.kind === 'demo' ? { readyAfterHourUtc: 0 } : {}),
     ...(overrides.backfillDays === undefined ? {} : { backfillDays: overrides.backfillDays }),
   };
   const runSync = async (options?: { force?: boolean }): Promise<SyncReport | undefined> => {
