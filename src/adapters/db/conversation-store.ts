@@ -6,19 +6,21 @@
 import { desc, eq, lt, sql } from 'drizzle-orm';
 import type { ConversationStore, ConversationTurn } from '../../ports.js';
 import type { Db } from './database.js';
+import { HourlyPruner } from './pruning.js';
 import { aiConversationTurns } from './schema.js';
 
 const KEEP_MS = 30 * 24 * 60 * 60 * 1000;
-const PRUNE_EVERY_MS = 60 * 60 * 1000;
 
 /** Conversation turns in PostgreSQL (or PGlite). */
 export class PgConversationStore implements ConversationStore {
-  private lastPrune = 0;
+  private readonly pruner: HourlyPruner;
 
   constructor(
     private readonly db: Db,
-    private readonly onPruneError: (error: unknown) => void = () => undefined,
-  ) {}
+    onPruneError: (error: unknown) => void = () => undefined,
+  ) {
+    this.pruner = new HourlyPruner(KEEP_MS, (before) => this.forgetBefore(before), onPruneError);
+  }
 
   async recent(key: string, limit: number): Promise<ConversationTurn[]> {
     if (limit <= 0) return [];
@@ -41,19 +43,12 @@ export class PgConversationStore implements ConversationStore {
         await tx.insert(aiConversationTurns).values(turns.map((turn) => ({ conversationKey: key, role: turn.role, text: turn.text, at: turn.at })));
       });
     }
-    this.pruneNowAndThen();
+    this.pruner.prune();
   }
 
   /** Deletes turns made before `before`; returns how many. */
   async forgetBefore(before: Date): Promise<number> {
     const rows = await this.db.delete(aiConversationTurns).where(lt(aiConversationTurns.at, before)).returning({ id: aiConversationTurns.id });
     return rows.length;
-  }
-
-  private pruneNowAndThen(): void {
-    const now = Date.now();
-    if (now - this.lastPrune < PRUNE_EVERY_MS) return;
-    this.lastPrune = now;
-    void this.forgetBefore(new Date(now - KEEP_MS)).catch(this.onPruneError);
   }
 }

@@ -6,23 +6,25 @@
 import { eq, lt } from 'drizzle-orm';
 import type { DeliveryLedger } from '../../ports.js';
 import type { Db } from './database.js';
+import { HourlyPruner } from './pruning.js';
 import { inboundDeliveries } from './schema.js';
 
 const KEEP_MS = 24 * 60 * 60 * 1000;
-const PRUNE_EVERY_MS = 60 * 60 * 1000;
 
 /** Claims inbound deliveries in the `inbound_deliveries` table. */
 export class PgDeliveryLedger implements DeliveryLedger {
-  private lastPrune = 0;
+  private readonly pruner: HourlyPruner;
 
   constructor(
     private readonly db: Db,
-    private readonly onPruneError: (error: unknown) => void = () => undefined,
-  ) {}
+    onPruneError: (error: unknown) => void = () => undefined,
+  ) {
+    this.pruner = new HourlyPruner(KEEP_MS, (before) => this.forgetBefore(before), onPruneError);
+  }
 
   async claim(key: string): Promise<boolean> {
     const rows = await this.db.insert(inboundDeliveries).values({ key }).onConflictDoNothing().returning({ key: inboundDeliveries.key });
-    this.pruneNowAndThen();
+    this.pruner.prune();
     return rows.length === 1;
   }
 
@@ -34,12 +36,5 @@ export class PgDeliveryLedger implements DeliveryLedger {
   async forgetBefore(before: Date): Promise<number> {
     const rows = await this.db.delete(inboundDeliveries).where(lt(inboundDeliveries.receivedAt, before)).returning({ key: inboundDeliveries.key });
     return rows.length;
-  }
-
-  private pruneNowAndThen(): void {
-    const now = Date.now();
-    if (now - this.lastPrune < PRUNE_EVERY_MS) return;
-    this.lastPrune = now;
-    void this.forgetBefore(new Date(now - KEEP_MS)).catch(this.onPruneError);
   }
 }
