@@ -99,19 +99,19 @@ export function addUsage(a: TokenUsage, b: TokenUsage): TokenUsage {
 export const NO_USAGE: TokenUsage = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 };
 
 /**
- * Nano-dollars as USD for people: four decimals below a cent ("$0.0042"), cents above
- * ("$1.27"), rounded half up; "< $0.0001" for a non-zero cost that rounds to nothing.
+ * Nano-dollars as USD for people: four decimals below a cent ("USD 0.0042"), cents above
+ * ("USD 1.27"), rounded half up; "< USD 0.0001" for a non-zero cost that rounds to nothing.
  */
 export function formatNanoUsd(nano: bigint): string {
-  if (nano === 0n) return '$0.00';
+  if (nano === 0n) return 'USD 0.00';
   const negative = nano < 0n;
   const magnitude = negative ? -nano : nano;
   const decimals = magnitude < 10_000_000n ? 4 : 2;
   const unit = 10n ** BigInt(9 - decimals);
   const rounded = (magnitude + unit / 2n) / unit;
-  if (rounded === 0n) return '< $0.0001';
+  if (rounded === 0n) return '< USD 0.0001';
   const scale = 10n ** BigInt(decimals);
   const whole = (rounded / scale).toLocaleString('en-US');
   const fraction = (rounded % scale).toString().padStart(decimals, '0');
-  return `${negative ? '-' : ''}$${whole}.${fraction}`;
+  return `${negative ? '-' : ''}USD ${whole}.${fraction}`;
 }

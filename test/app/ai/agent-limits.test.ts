@@ -124,7 +124,7 @@ describe(`when the model does not simply answer, on ${testDatabaseKind}`, () => 
     const reply = await engine.handle(QUESTION, slack());
     await expectExplanationOfLastWeek(engine, reply, reason);
     expect(renderText(reply)).not.toMatch(/arn:aws|123456789012|Too many requests|Internal failure|BEDROCK_MODEL_ID is|bedrock:InvokeModel/);
-    expect(contextLines(reply).at(-1)).toContain('0 input tokens, 0 output · $0.00');
+    expect(contextLines(reply).at(-1)).toContain('0 input tokens, 0 output · USD 0.00');
     const rows = await usageRows(world);
     expect(rows.map((row) => [row.outcome, row.requester, row.costNanoUsd])).toEqual([['fallback', 'slack:U1', 0n]]);
     expect(logs).toContainEqual(expect.objectContaining({ level: 'warn', message: 'AI model call failed; answering with the built-in explanation' }));

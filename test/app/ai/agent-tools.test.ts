@@ -83,7 +83,7 @@ describe(`AI answers with tools on ${testDatabaseKind}`, () => {
 
     const total = { input: 1_840 + 2_377 + 3_012, output: 61 + 48 + 187, cacheRead: 2 * 2_903, cacheWrite: 2_903 };
     const dollars = formatNanoUsd(costOf(total, priceOf(SONNET)!));
-    expect(dollars).toMatch(/^\$0\.\d{4}$|^\$\d+\.\d\d$/);
+    expect(dollars).toMatch(/^USD 0\.\d{4}$|^USD \d+\.\d\d$/);
     expect(cost).toBe(
       `AI cost: ${SONNET} · 3 model turns, 2 tool calls · 7,229 input tokens (+5,806 read from cache, 2,903 written to it), 296 output · ${dollars} · Cost Explorer requests: none (answered from the synced data)`,
     );

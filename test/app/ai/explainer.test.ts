@@ -122,7 +122,7 @@ describe(`explanations without a model on ${testDatabaseKind}`, () => {
     const rows = await usageRows(world);
     expect(rows.map((row) => [row.model, row.requester, row.outcome, row.costNanoUsd, row.inputTokens])).toEqual([['deterministic', 'slack:UCAROL', 'fallback', 0n, 0]]);
     const usage = await engine.handle('ai-usage', slack());
-    expect(replyField(usage, 'AI cost')).toBe('$0.00');
+    expect(replyField(usage, 'AI cost')).toBe('USD 0.00');
     expect(renderText(usage)).toContain('No model is configured (BEDROCK_MODEL_ID)');
   });
 });
