@@ -13,7 +13,7 @@ import { createFinOpsApp, type Server, serve } from '../../src/main.js';
 import { renderText } from '../../src/render/text.js';
 import { type FakeBedrock, startFakeBedrock } from '../support/fake-bedrock.js';
 import { type FakeSlack, FAKE_BOT_USER_ID, startFakeSlack } from '../support/fake-slack.js';
-import { eventCallback, postToSlackRoute, slackTestEnv } from '../support/slack-requests.js';
+import { eventCallback, postToSlackRoute, slackTestEnv, slashCommand } from '../support/slack-requests.js';
 import { openBotState } from '../support/test-database.js';
 import { FixedClock, replyField } from '../support/world.js';
 
@@ -50,7 +50,7 @@ beforeAll(async () => {
     clock,
     backfillDays: BACKFILL_DAYS,
     slackWebApiRetries: 0,
-    aiTimeoutMs: 20_000,
+    aiTimeoutMs: 5_000,
   });
   eventsUrl = `http://127.0.0.1:${server.port}/slack/events`;
 }, 120_000);
@@ -167,6 +167,18 @@ describe('AI answers in Slack over Bedrock', () => {
     expect(answer.text).toContain(`was ${top7d.total}`);
     expect(answer.closing).toContain('Basis: last 7 days');
     expect(bedrock.requests).toHaveLength(3);
+  });
+
+  it('answers a slash command at once while a mention waits on a silent model, which then gets the explanation', async () => {
+    bedrock.script({ text: 'Looking at the numbers now and', stallAfterEvents: 3, usage: USAGE });
+    await postToSlackRoute(eventsUrl, mention('why did our spend go up last week?', '1700007000.000100'));
+    await slack.waitFor(() => bedrock.requests.length > 0);
+    await postToSlackRoute(eventsUrl, slashCommand({ text: 'cost 7d', responseUrl: slack.responseUrl('while-waiting') }));
+    const [answer] = await slack.waitFor(() => slack.responsesTo('while-waiting').length > 0 && slack.responsesTo('while-waiting'));
+    expect(JSON.stringify(answer!.body.blocks)).toContain('Cost by service');
+    expect(slack.callsTo('chat.stopStream')).toEqual([]);
+    await slack.waitFor(() => slack.callsTo('chat.stopStream').length > 0, 15_000);
+    expect(streamedAnswer().text).toContain('The model took longer than 5.0 s. Here is the built-in explanation from the data instead.');
   });
 
   it('posts a plain threaded reply where Slack refuses streaming', async () => {
