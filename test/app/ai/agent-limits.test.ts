@@ -6,42 +6,26 @@
  */
 import {
   AccessDeniedException,
-  BedrockRuntimeClient,
   ConverseCommand,
   type ConverseCommandInput,
   InternalServerException,
   ServiceUnavailableException,
   ThrottlingException,
 } from '@aws-sdk/client-bedrock-runtime';
-import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEFAULT_AI_LIMITS } from '../../../src/app/ai/agent.js';
 import type { CommandEngine } from '../../../src/app/engine.js';
 import type { Reply } from '../../../src/core/reply.js';
 import { renderText } from '../../../src/render/text.js';
 import { testDatabaseKind } from '../../support/test-database.js';
 import { centsIn, FixedClock, replyField } from '../../support/world.js';
-import { type AiWorld, aiEngine, answerText, contextLines, converseInputs, LAST_7_DAYS, openAiWorld, slack, textsOf, textTurn, toolTurn, usageRows } from './ai-world.js';
+import { aiEngine, answerText, contextLines, converseInputs, LAST_7_DAYS, useAiWorld, slack, textsOf, textTurn, toolTurn, usageRows } from './ai-world.js';
 
 const QUESTION = 'why did our spend go up last week?';
 const LAST_ROUND = 'That was the last round of data lookups: answer now with the results you have.';
 
 describe(`when the model does not simply answer, on ${testDatabaseKind}`, () => {
-  let world: AiWorld;
-  let mock: AwsClientStub<BedrockRuntimeClient>;
-
-  beforeAll(async () => {
-    world = await openAiWorld();
-    mock = mockClient(BedrockRuntimeClient);
-  });
-  afterAll(async () => {
-    mock.restore();
-    await world.dispose();
-  });
-  beforeEach(async () => {
-    mock.reset();
-    await world.forgetAi();
-  });
+  const ai = useAiWorld();
 
   /** The reply is the deterministic explanation of the last 7 days, its figures those of `top 7d`, saying why. */
   async function expectExplanationOfLastWeek(engine: CommandEngine, reply: Reply, reason: string | RegExp): Promise<void> {
@@ -63,29 +47,29 @@ describe(`when the model does not simply answer, on ${testDatabaseKind}`, () => 
   }
 
   it('keeps an answer cut short at max_tokens, with a note saying so', async () => {
-    const engine = aiEngine(world, { limits: { maxTokens: 300 } });
-    mock.on(ConverseCommand).resolvesOnce(textTurn('Spend rose mainly because of', { outputTokens: 300 }, 'max_tokens'));
+    const engine = aiEngine(ai.world, { limits: { maxTokens: 300 } });
+    ai.mock.on(ConverseCommand).resolvesOnce(textTurn('Spend rose mainly because of', { outputTokens: 300 }, 'max_tokens'));
     const reply = await engine.handle(QUESTION, slack());
     expect(reply.title).toBe('AI answer');
     expect(answerText(reply)).toBe('Spend rose mainly because of');
     expect(contextLines(reply)[0]).toBe('⚠ The answer reached its length limit (300 tokens) and was cut short.');
-    expect(converseInputs(mock)[0]!.inferenceConfig).toEqual({ maxTokens: 300 });
+    expect(converseInputs(ai.mock)[0]!.inferenceConfig).toEqual({ maxTokens: 300 });
   });
 
   it('answers with the built-in explanation when a guardrail intervenes', async () => {
-    const engine = aiEngine(world);
-    mock.on(ConverseCommand).resolvesOnce(textTurn('Sorry, the model cannot answer that.', {}, 'guardrail_intervened'));
+    const engine = aiEngine(ai.world);
+    ai.mock.on(ConverseCommand).resolvesOnce(textTurn('Sorry, the model cannot answer that.', {}, 'guardrail_intervened'));
     const reply = await engine.handle(QUESTION, slack());
     await expectExplanationOfLastWeek(engine, reply, 'The model declined to answer this (a content filter stopped it).');
     expect(answerText(reply)).not.toContain('Sorry, the model cannot answer that.');
   });
 
   it('stops a model that keeps calling tools after maxToolRounds rounds of tool calls and explains from the data', async () => {
-    const engine = aiEngine(world, { limits: { maxToolRounds: 3 } });
+    const engine = aiEngine(ai.world, { limits: { maxToolRounds: 3 } });
     let call = 0;
-    mock.on(ConverseCommand).callsFake(async () => toolTurn([{ id: `tu_${++call}`, name: 'top_movers', input: { period: '7d' } }]));
+    ai.mock.on(ConverseCommand).callsFake(async () => toolTurn([{ id: `tu_${++call}`, name: 'top_movers', input: { period: '7d' } }]));
     const reply = await engine.handle(QUESTION, slack());
-    const sent = converseInputs(mock);
+    const sent = converseInputs(ai.mock);
     // Three rounds of tools run; the fourth call is the model's last chance to answer.
     expect(sent).toHaveLength(4);
     await expectExplanationOfLastWeek(engine, reply, 'The model needed more than 3 rounds of data lookups.');
@@ -94,7 +78,7 @@ describe(`when the model does not simply answer, on ${testDatabaseKind}`, () => 
     expect(textsOf(resultsMessage(sent[3]!))).toEqual([LAST_ROUND]);
     expect(resultsMessage(sent[3]!).content!.filter((block) => block.toolResult).map((block) => block.toolResult!.toolUseId)).toEqual(['tu_3']);
     expect(textsOf(resultsMessage(sent[2]!))).toEqual([]);
-    const [row] = await usageRows(world);
+    const [row] = await usageRows(ai.world);
     expect(row).toMatchObject({ outcome: 'fallback', toolCalls: 3, inputTokens: 400, outputTokens: 80 });
     expect(contextLines(reply).at(-1)).toContain('4 model turns, 3 tool calls');
   });
@@ -119,24 +103,24 @@ describe(`when the model does not simply answer, on ${testDatabaseKind}`, () => 
     ],
   ])('answers from the data when Bedrock fails with %s, records the fallback and shows no AWS detail', async (_name, error, reason) => {
     const logs: unknown[] = [];
-    const engine = aiEngine(world, { logs });
-    mock.on(ConverseCommand).rejects(error());
+    const engine = aiEngine(ai.world, { logs });
+    ai.mock.on(ConverseCommand).rejects(error());
     const reply = await engine.handle(QUESTION, slack());
     await expectExplanationOfLastWeek(engine, reply, reason);
     expect(renderText(reply)).not.toMatch(/arn:aws|123456789012|Too many requests|Internal failure|BEDROCK_MODEL_ID is|bedrock:InvokeModel/);
     expect(contextLines(reply).at(-1)).toContain('0 input tokens, 0 output · USD 0.00');
-    const rows = await usageRows(world);
+    const rows = await usageRows(ai.world);
     expect(rows.map((row) => [row.outcome, row.requester, row.costNanoUsd])).toEqual([['fallback', 'slack:U1', 0n]]);
     expect(logs).toContainEqual(expect.objectContaining({ level: 'warn', message: 'AI model call failed; answering with the built-in explanation' }));
   });
 
   it('answers from the data, saying it took too long, when the model does not answer within timeoutMs', async () => {
-    const engine = aiEngine(world, { limits: { timeoutMs: 1_000 } });
+    const engine = aiEngine(ai.world, { limits: { timeoutMs: 1_000 } });
     // Like the SDK: the request ends when the caller's signal aborts it.
-    mock.on(ConverseCommand).callsFake(
+    ai.mock.on(ConverseCommand).callsFake(
       () =>
         new Promise((_resolve, reject) => {
-          const signal = (mock.send.lastCall.args as unknown[])[1] as { abortSignal?: AbortSignal } | undefined;
+          const signal = (ai.mock.send.lastCall.args as unknown[])[1] as { abortSignal?: AbortSignal } | undefined;
           const abort = () => reject(Object.assign(new Error('Request aborted'), { name: 'AbortError' }));
           if (signal?.abortSignal?.aborted) abort();
           signal?.abortSignal?.addEventListener('abort', abort);
@@ -146,37 +130,37 @@ describe(`when the model does not simply answer, on ${testDatabaseKind}`, () => 
     const reply = await engine.handle(QUESTION, slack());
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
     await expectExplanationOfLastWeek(engine, reply, 'The model took longer than 1.0 s.');
-    expect((await usageRows(world)).map((row) => row.outcome)).toEqual(['fallback']);
+    expect((await usageRows(ai.world)).map((row) => row.outcome)).toEqual(['fallback']);
   });
 
   it('refuses a question over maxQuestionChars without calling the model', async () => {
-    const engine = aiEngine(world, { limits: { maxQuestionChars: 100 } });
+    const engine = aiEngine(ai.world, { limits: { maxQuestionChars: 100 } });
     const reply = await engine.handle(`ask why ${'really '.repeat(20)}did spend go up?`, slack());
     expect(reply.kind).toBe('error');
     expect(renderText(reply)).toMatch(/^That question is 1\d\d characters long; I take up to 100\. Please shorten it\./);
-    expect(converseInputs(mock)).toHaveLength(0);
-    expect(await usageRows(world)).toHaveLength(0);
-    mock.on(ConverseCommand).resolves(textTurn('Fine.'));
+    expect(converseInputs(ai.mock)).toHaveLength(0);
+    expect(await usageRows(ai.world)).toHaveLength(0);
+    ai.mock.on(ConverseCommand).resolves(textTurn('Fine.'));
     expect((await engine.handle(`ask ${'x'.repeat(96)}?`, slack())).title).toBe('AI answer');
   });
 
   it('gives one person answersPerHour AI answers an hour, then the built-in explanation without calling the model; others are unaffected', async () => {
-    const clock = new FixedClock(world.clock.now());
-    const engine = aiEngine(world, { clock, limits: { answersPerHour: 2 } });
-    mock.on(ConverseCommand).resolves(textTurn('Spend was flat.'));
+    const clock = new FixedClock(ai.world.clock.now());
+    const engine = aiEngine(ai.world, { clock, limits: { answersPerHour: 2 } });
+    ai.mock.on(ConverseCommand).resolves(textTurn('Spend was flat.'));
     const alice = slack({ user: 'UALICE' });
     expect((await engine.handle('ask what changed?', alice)).title).toBe('AI answer');
     expect((await engine.handle('explain 7d', alice)).title).toBe('AI answer');
     clock.set('2026-11-22T12:59:00Z');
     const third = await engine.handle('ask what changed last week?', alice);
     await expectExplanationOfLastWeek(engine, third, 'You have had 2 AI answers in the last hour, the most I give one person.');
-    expect(converseInputs(mock)).toHaveLength(2);
+    expect(converseInputs(ai.mock)).toHaveLength(2);
     expect((await engine.handle('ask what changed?', slack({ user: 'UBOB' }))).title).toBe('AI answer');
     // The same person in another place is the same person; built-in explanations do not count; an hour later the limit is lifted.
     expect((await engine.handle('ask what changed?', slack({ user: 'UALICE', conversation: 'C2' }))).title).toBe('Explanation from the data');
     clock.set('2026-11-22T13:00:01Z');
     expect((await engine.handle('ask what changed?', alice)).title).toBe('AI answer');
-    expect(converseInputs(mock)).toHaveLength(4);
+    expect(converseInputs(ai.mock)).toHaveLength(4);
     expect(DEFAULT_AI_LIMITS.answersPerHour).toBeGreaterThan(2);
   });
 });

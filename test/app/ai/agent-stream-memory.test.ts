@@ -2,42 +2,27 @@
  * Streaming (ConverseStream when a chat wants the text as it is written) and thread memory
  * (earlier turns of the same thread go to the model, trimmed to the limits).
  */
-import { BedrockRuntimeClient, ConverseCommand, type ConverseCommandInput, ConverseStreamCommand, type ConverseStreamCommandInput, ThrottlingException } from '@aws-sdk/client-bedrock-runtime';
-import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ConverseCommand, type ConverseCommandInput, ConverseStreamCommand, type ConverseStreamCommandInput, ThrottlingException } from '@aws-sdk/client-bedrock-runtime';
+import { describe, expect, it } from 'vitest';
 import { toChatMarkdown } from '../../../src/app/ai/markdown.js';
 import type { RequestContext } from '../../../src/app/engine.js';
 import { testDatabaseKind } from '../../support/test-database.js';
 import { centsIn, replyField } from '../../support/world.js';
-import { type AiWorld, aiEngine, answerText, contextLines, converseInputs, LAST_7_DAYS, openAiWorld, slack, streamTurn, textsOf, textTurn, toolField, toolResultsIn } from './ai-world.js';
+import { aiEngine, answerText, contextLines, converseInputs, LAST_7_DAYS, useAiWorld, slack, streamTurn, textsOf, textTurn, toolField, toolResultsIn } from './ai-world.js';
 
 const QUESTION = 'why did our spend go up last week?';
 const THREAD = { conversation: 'C1', thread: '111.222' };
 
 describe(`streaming and thread memory on ${testDatabaseKind}`, () => {
-  let world: AiWorld;
-  let mock: AwsClientStub<BedrockRuntimeClient>;
+  const ai = useAiWorld();
 
-  beforeAll(async () => {
-    world = await openAiWorld();
-    mock = mockClient(BedrockRuntimeClient);
-  });
-  afterAll(async () => {
-    mock.restore();
-    await world.dispose();
-  });
-  beforeEach(async () => {
-    mock.reset();
-    await world.forgetAi();
-  });
-
-  const streamInputs = (): ConverseStreamCommandInput[] => mock.commandCalls(ConverseStreamCommand).map((call) => call.args[0].input);
+  const streamInputs = (): ConverseStreamCommandInput[] => ai.mock.commandCalls(ConverseStreamCommand).map((call) => call.args[0].input);
 
   describe('streaming', () => {
     it('streams every round with ConverseStream, and the text streamed is the reply’s first block', async () => {
-      const engine = aiEngine(world);
+      const engine = aiEngine(ai.world);
       let total = '';
-      mock
+      ai.mock
         .on(ConverseStreamCommand)
         .callsFakeOnce(async () => streamTurn({ text: 'Let me check what moved.', uses: [{ id: 'tu_s1', name: 'top_movers', input: { period: '7d' } }] }))
         .callsFakeOnce(async (input: ConverseStreamCommandInput) => {
@@ -50,7 +35,7 @@ describe(`streaming and thread memory on ${testDatabaseKind}`, () => {
       const reply = await engine.handle(QUESTION, slack(THREAD), { onText: (delta) => deltas.push(delta), onStatus: (status) => statuses.push(status) });
 
       expect(reply.title).toBe('AI answer');
-      expect(mock.commandCalls(ConverseCommand)).toHaveLength(0);
+      expect(ai.mock.commandCalls(ConverseCommand)).toHaveLength(0);
       expect(streamInputs()).toHaveLength(2);
       expect(deltas.length).toBeGreaterThan(10);
       const streamed = deltas.join('');
@@ -68,8 +53,8 @@ describe(`streaming and thread memory on ${testDatabaseKind}`, () => {
     });
 
     it('streams the built-in explanation after what the model had written when the stream is throttled', async () => {
-      const engine = aiEngine(world);
-      mock.on(ConverseStreamCommand).callsFakeOnce(async () => ({
+      const engine = aiEngine(ai.world);
+      ai.mock.on(ConverseStreamCommand).callsFakeOnce(async () => ({
         stream: (async function* () {
           yield { messageStart: { role: 'assistant' as const } };
           yield { contentBlockDelta: { contentBlockIndex: 0, delta: { text: 'Looking at the' } } };
@@ -90,8 +75,8 @@ describe(`streaming and thread memory on ${testDatabaseKind}`, () => {
     const conversation = (input: ConverseCommandInput) => input.messages!.map((message) => [message.role, textsOf(message).join('\n')] as const);
 
     it('gives the model the thread’s earlier question and answer, alternating from a question; other threads start afresh', async () => {
-      const engine = aiEngine(world);
-      mock
+      const engine = aiEngine(ai.world);
+      ai.mock
         .on(ConverseCommand)
         .resolvesOnce(textTurn('Mostly **EC2 - Other**, up a little.'))
         .resolvesOnce(textTurn('RDS was flat.'))
@@ -104,7 +89,7 @@ describe(`streaming and thread memory on ${testDatabaseKind}`, () => {
       await engine.handle('ask and what about RDS?', slack({ conversation: 'C1' }));
       await engine.handle('ask and what about RDS?', slack({ conversation: 'C2', thread: '111.222' }));
 
-      const sent = converseInputs(mock);
+      const sent = converseInputs(ai.mock);
       const second = conversation(sent[1]!);
       expect(second.slice(0, 2)).toEqual([
         ['user', QUESTION],
@@ -117,39 +102,39 @@ describe(`streaming and thread memory on ${testDatabaseKind}`, () => {
     });
 
     it('keeps only the newest turns that fit historyChars and historyTurns, always starting with a question', async () => {
-      const engine = aiEngine(world, { limits: { historyChars: 120 } });
+      const engine = aiEngine(ai.world, { limits: { historyChars: 120 } });
       const answers = ['A'.repeat(40), 'B'.repeat(40), 'C'.repeat(10)];
-      mock.on(ConverseCommand).resolvesOnce(textTurn(answers[0]!)).resolvesOnce(textTurn(answers[1]!)).resolvesOnce(textTurn(answers[2]!));
+      ai.mock.on(ConverseCommand).resolvesOnce(textTurn(answers[0]!)).resolvesOnce(textTurn(answers[1]!)).resolvesOnce(textTurn(answers[2]!));
       const context: RequestContext = slack(THREAD);
       await engine.handle('why did spend rise in week one?', context);
       await engine.handle('why did spend rise in week two?', context);
       await engine.handle('why did spend rise in week three?', context);
       // Newest first: B (40) + week two (31) + A (40) = 111 fit in 120, week one (31) does not; an answer cannot come first.
-      const third = conversation(converseInputs(mock)[2]!);
+      const third = conversation(converseInputs(ai.mock)[2]!);
       expect(third.slice(0, -1)).toEqual([
         ['user', 'why did spend rise in week two?'],
         ['assistant', 'B'.repeat(40)],
       ]);
       expect(third.slice(0, -1).reduce((sum, [, text]) => sum + text.length, 0)).toBeLessThanOrEqual(120);
 
-      mock.reset();
-      mock.on(ConverseCommand).resolves(textTurn('ok'));
-      const fewTurns = aiEngine(world, { limits: { historyTurns: 3, historyChars: 10_000 } });
+      ai.mock.reset();
+      ai.mock.on(ConverseCommand).resolves(textTurn('ok'));
+      const fewTurns = aiEngine(ai.world, { limits: { historyTurns: 3, historyChars: 10_000 } });
       await fewTurns.handle('why did spend rise in week four?', context);
       // The last 3 turns are answer B, week three's question and answer C; an answer cannot come first.
-      const fourth = conversation(converseInputs(mock)[0]!);
+      const fourth = conversation(converseInputs(ai.mock)[0]!);
       expect(fourth.map(([role]) => role)).toEqual(['user', 'assistant', 'user']);
       expect(fourth[0]![1]).toBe('why did spend rise in week three?');
       expect(fourth[1]![1]).toBe('C'.repeat(10));
     });
 
     it('uses the thread for `explain` and remembers it, so a reply in that thread follows on', async () => {
-      const engine = aiEngine(world);
-      mock.on(ConverseCommand).resolvesOnce(textTurn('First answer.')).resolvesOnce(textTurn('Explained.')).resolvesOnce(textTurn('Third.'));
+      const engine = aiEngine(ai.world);
+      ai.mock.on(ConverseCommand).resolvesOnce(textTurn('First answer.')).resolvesOnce(textTurn('Explained.')).resolvesOnce(textTurn('Third.'));
       await engine.handle(QUESTION, slack(THREAD));
       await engine.handle('explain 30d', slack(THREAD));
       await engine.handle('ask and now?', slack(THREAD));
-      const [, explain, third] = converseInputs(mock).map(conversation);
+      const [, explain, third] = converseInputs(ai.mock).map(conversation);
       expect(explain!.slice(0, 2)).toEqual([
         ['user', QUESTION],
         ['assistant', 'First answer.'],

@@ -2,9 +2,8 @@
  * AI answers with tool use, end to end through the engine: the real Bedrock adapter over a
  * mocked SDK client, the real tools over the synced demo organisation, the real ledgers.
  */
-import { BedrockRuntimeClient, ConverseCommand, type ConverseCommandInput } from '@aws-sdk/client-bedrock-runtime';
-import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ConverseCommand, type ConverseCommandInput } from '@aws-sdk/client-bedrock-runtime';
+import { describe, expect, it } from 'vitest';
 import { DEFAULT_AI_LIMITS } from '../../../src/app/ai/agent.js';
 import { TOOL_NAMES } from '../../../src/app/ai/tools.js';
 import { costOf, formatNanoUsd, priceOf } from '../../../src/core/ai-pricing.js';
@@ -12,14 +11,13 @@ import { renderText } from '../../../src/render/text.js';
 import { testDatabaseKind } from '../../support/test-database.js';
 import { centsIn, replyField } from '../../support/world.js';
 import {
-  type AiWorld,
   aiEngine,
   answerText,
   contextLines,
   converseInputs,
   LAST_7_DAYS,
   lastToolResults,
-  openAiWorld,
+  useAiWorld,
   slack,
   SONNET,
   textTurn,
@@ -30,31 +28,17 @@ import {
 } from './ai-world.js';
 
 describe(`AI answers with tools on ${testDatabaseKind}`, () => {
-  let world: AiWorld;
-  let mock: AwsClientStub<BedrockRuntimeClient>;
-
-  beforeAll(async () => {
-    world = await openAiWorld();
-    mock = mockClient(BedrockRuntimeClient);
-  });
-  afterAll(async () => {
-    mock.restore();
-    await world.dispose();
-  });
-  beforeEach(async () => {
-    mock.reset();
-    await world.forgetAi();
-  });
+  const ai = useAiWorld();
 
   it('runs top_movers, then cost_breakdown, then answers with a figure from the tools, with its basis and its exact cost', async () => {
-    const engine = aiEngine(world);
+    const engine = aiEngine(ai.world);
     const usages = [
       { inputTokens: 1_840, outputTokens: 61, cacheWriteInputTokens: 2_903 },
       { inputTokens: 2_377, outputTokens: 48, cacheReadInputTokens: 2_903 },
       { inputTokens: 3_012, outputTokens: 187, cacheReadInputTokens: 2_903 },
     ];
     let quoted = '';
-    mock
+    ai.mock
       .on(ConverseCommand)
       .resolvesOnce(toolTurn([{ id: 'tooluse_top', name: 'top_movers', input: { period: '7d' } }], usages[0], 'Let me look at what moved.'))
       .resolvesOnce(toolTurn([{ id: 'tooluse_cost', name: 'cost_breakdown', input: { period: '7d', by: 'service' } }], usages[1]))
@@ -91,10 +75,10 @@ describe(`AI answers with tools on ${testDatabaseKind}`, () => {
     const usage = await engine.handle('ai-usage 7d', slack());
     expect(replyField(usage, 'Answers')).toBe('1');
     expect(replyField(usage, 'AI cost')).toBe(dollars);
-    const [row] = await usageRows(world);
+    const [row] = await usageRows(ai.world);
     expect(row).toMatchObject({ model: SONNET, requester: 'slack:U1', outcome: 'answered', toolCalls: 2, costNanoUsd: costOf(total, priceOf(SONNET)!) });
 
-    const sent = converseInputs(mock);
+    const sent = converseInputs(ai.mock);
     expect(sent).toHaveLength(3);
     expect(lastToolResults(sent[1]).map((result) => [result.toolUseId, result.status])).toEqual([['tooluse_top', 'success']]);
     expect(lastToolResults(sent[2]).map((result) => [result.toolUseId, result.status])).toEqual([['tooluse_cost', 'success']]);
@@ -116,7 +100,7 @@ describe(`AI answers with tools on ${testDatabaseKind}`, () => {
 
   it('gives the model an error with a sentence for bad arguments, an unknown tool or team, and goes on to its answer', async () => {
     const logs: unknown[] = [];
-    const engine = aiEngine(world, { logs });
+    const engine = aiEngine(ai.world, { logs });
     const calls = [
       { id: 'tu_period', name: 'top_movers', input: { period: 'fortnight' } },
       { id: 'tu_extra', name: 'cost_breakdown', input: { period: '7d', colour: 'red' } },
@@ -125,7 +109,7 @@ describe(`AI answers with tools on ${testDatabaseKind}`, () => {
       { id: 'tu_type', name: 'cost_breakdown', input: { period: 7 } },
       { id: 'tu_text', name: 'month_end_forecast', input: '{"team": ' },
     ];
-    mock
+    ai.mock
       .on(ConverseCommand)
       .resolvesOnce(toolTurn(calls))
       .resolvesOnce(textTurn('I could not read those figures; try `top 7d`.'));
@@ -134,7 +118,7 @@ describe(`AI answers with tools on ${testDatabaseKind}`, () => {
 
     expect(reply.title).toBe('AI answer');
     expect(answerText(reply)).toBe('I could not read those figures; try `top 7d`.');
-    const results = lastToolResults(converseInputs(mock)[1]);
+    const results = lastToolResults(converseInputs(ai.mock)[1]);
     expect(results.map((result) => result.toolUseId)).toEqual(calls.map((call) => call.id));
     expect(results.every((result) => result.status === 'error')).toBe(true);
     const text = Object.fromEntries(results.map((result) => [result.toolUseId, result.text]));
@@ -148,13 +132,13 @@ describe(`AI answers with tools on ${testDatabaseKind}`, () => {
     // No figures came back, so the basis says so; each refusal was logged.
     expect(contextLines(reply)[0]).toBe('Basis: no cost figures were read for this answer · data through 2026-11-21, synced 2026-11-22 12:00 UTC · source: demo organisation');
     expect(logs.filter((entry) => (entry as { message: string }).message === 'AI tool call refused')).toHaveLength(calls.length);
-    const [row] = await usageRows(world);
+    const [row] = await usageRows(ai.world);
     expect(row).toMatchObject({ outcome: 'answered', toolCalls: calls.length });
   });
 
   it('flags an amount in the answer that no tool returned', async () => {
-    const engine = aiEngine(world);
-    mock
+    const engine = aiEngine(ai.world);
+    ai.mock
       .on(ConverseCommand)
       .resolvesOnce(toolTurn([{ id: 'tu_1', name: 'top_movers', input: { period: '7d' } }]))
       .callsFakeOnce(async (input: ConverseCommandInput) => {

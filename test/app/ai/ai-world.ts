@@ -13,7 +13,8 @@ import {
   type Message,
   type TokenUsage as BedrockTokenUsage,
 } from '@aws-sdk/client-bedrock-runtime';
-import type { AwsClientStub } from 'aws-sdk-client-mock';
+import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { BedrockLanguageModel } from '../../../src/adapters/aws/bedrock-model.js';
 import { PgAiUsageLedger } from '../../../src/adapters/db/ai-usage-ledger.js';
 import { PgConversationStore } from '../../../src/adapters/db/conversation-store.js';
@@ -234,4 +235,25 @@ export function tableOf(reply: Reply, index = 0): Extract<ReplyBlock, { type: 't
 /** Rows of the `ai_usage` ledger, oldest first. */
 export async function usageRows(world: AiWorld) {
   return world.test.database.db.select().from(aiUsage).orderBy(aiUsage.id);
+}
+
+/**
+ * The world and the mocked Bedrock client of one describe block: opened once, the mock and
+ * the AI tables reset before each test, closed after the last.
+ */
+export function useAiWorld(): { readonly world: AiWorld; readonly mock: AwsClientStub<BedrockRuntimeClient> } {
+  const state = {} as { world: AiWorld; mock: AwsClientStub<BedrockRuntimeClient> };
+  beforeAll(async () => {
+    state.world = await openAiWorld();
+    state.mock = mockClient(BedrockRuntimeClient);
+  });
+  afterAll(async () => {
+    state.mock.restore();
+    await state.world.dispose();
+  });
+  beforeEach(async () => {
+    state.mock.reset();
+    await state.world.forgetAi();
+  });
+  return state;
 }
