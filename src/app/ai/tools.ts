@@ -82,9 +82,7 @@ const TOOLS = [
       'Compares any two periods (for example 2026-10 against 2026-09) and ranks the drivers of the difference by one dimension. Use top_movers when the comparison is simply with the previous equal period.',
     input: z.strictObject({ period: periodText, against: periodText, by: dimensionText.optional(), team: teamText.optional(), metric: metricWord.optional() }),
     confinedOk: true,
-    async run(deps, input, access) {
-      return comparePeriods(deps, input, access);
-    },
+    run: comparePeriods,
   }),
   tool({
     name: 'month_end_forecast',
@@ -104,18 +102,14 @@ const TOOLS = [
       value: z.string().max(200).optional().describe('Exact value of the dimension, as list_values or cost_breakdown name it (e.g. "Amazon Relational Database Service").'),
     }),
     confinedOk: true,
-    async run(deps, input, access) {
-      return dailyCosts(deps, input, access);
-    },
+    run: dailyCosts,
   }),
   tool({
     name: 'list_values',
     description: `Values of a dimension that had spend in a period (up to ${MAX_VALUES}, largest first), optionally only those containing some text; use it to find the exact name of a service, account or usage type.`,
     input: z.strictObject({ dimension: dimensionText, period: periodText.optional(), team: teamText.optional(), contains: z.string().max(100).optional() }),
     confinedOk: true,
-    async run(deps, input, access) {
-      return listValues(deps, input, access);
-    },
+    run: listValues,
   }),
   tool({
     name: 'tag_coverage',
