@@ -52,7 +52,8 @@ const SERVICE_WORDS: Readonly<Record<string, readonly string[]>> = {
  */
 export function readQuestion(question: string, known: { teams: readonly string[]; services: readonly string[] }, today: PlainDate): QuestionScope {
   const text = question.toLowerCase();
-  return { period: periodIn(text, today), team: teamIn(text, known.teams), services: servicesIn(text, known.services) };
+  // Service words are not team names: "data transfer" says nothing about a team called `data`.
+  return { period: periodIn(text, today), team: teamIn(withoutServiceWords(text, known.services), known.teams), services: servicesIn(text, known.services) };
 }
 
 function periodIn(text: string, today: PlainDate): PeriodSpec | undefined {
@@ -93,6 +94,12 @@ function teamIn(text: string, teams: readonly string[]): string | undefined {
   const named = [...teams].filter((team) => team !== '').sort((a, b) => b.length - a.length).find((team) => containsWord(text, team.toLowerCase()));
   if (named !== undefined) return named;
   return /\buntagged\b/.test(text) ? '' : undefined;
+}
+
+/** The text with the service names and the words for services in it blanked out. */
+function withoutServiceWords(text: string, services: readonly string[]): string {
+  const phrases = [...services.map((service) => service.toLowerCase()), ...Object.keys(SERVICE_WORDS).filter((word) => word.includes(' '))];
+  return phrases.sort((a, b) => b.length - a.length).reduce((rest, phrase) => (phrase.length > 3 ? rest.replaceAll(phrase, ' ') : rest), text);
 }
 
 function servicesIn(text: string, services: readonly string[]): string[] {

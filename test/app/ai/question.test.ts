@@ -91,6 +91,13 @@ describe('teams', () => {
     expect(read(question).team).toBe(team);
   });
 
+  it('does not read a team out of a service name or service words', () => {
+    const known = { teams: ['data', 'compute', 'payments'], services: [...SERVICES, 'AWS Data Transfer'] };
+    expect(readQuestion('why did data transfer go up?', known, TODAY).team).toBeUndefined();
+    expect(readQuestion('what does Amazon Elastic Compute Cloud - Compute cost payments?', known, TODAY).team).toBe('payments');
+    expect(readQuestion('what did the data team spend on data transfer?', known, TODAY).team).toBe('data');
+  });
+
   it('matches team names with characters that mean something in a pattern', () => {
     expect(readQuestion('what does c++ (core) cost?', { teams: ['c++ (core)', 'core'], services: [] }, TODAY).team).toBe('c++ (core)');
     expect(readQuestion('what does a.b cost?', { teams: ['a.b', 'axb'], services: [] }, TODAY).team).toBe('a.b');
