@@ -8,11 +8,11 @@
  */
 import { costOf, formatNanoUsd, type ModelPrice, NO_USAGE, priceOf } from '../../core/ai-pricing.js';
 import { TOTAL_FACET } from '../../core/cost-model.js';
-import { formatRange, type PeriodSpec, resolvePeriod, todayIn } from '../../core/period.js';
+import { addDays, formatRange, type PeriodSpec, resolvePeriod, todayIn } from '../../core/period.js';
 import { errorReply, type Reply, type ReplyBlock } from '../../core/reply.js';
 import type { AiUsageLedger, ConversationStore, LanguageModel } from '../../ports.js';
 import type { RequestContext } from '../engine.js';
-import { freshnessText, type HandlerDeps, labelOf, loadFreshness } from '../report-context.js';
+import { type Freshness, freshnessText, type HandlerDeps, labelOf, loadFreshness } from '../report-context.js';
 import { accessFor, permittedTeam, type TeamAccess } from '../team-access.js';
 import { explainSpend } from './explainer.js';
 import { untracedAmounts } from './grounding.js';
@@ -91,11 +91,6 @@ export class AiAnswerer {
     private readonly ai: AiDeps,
   ) {}
 
-  /** Whether a language model is configured. */
-  get hasModel(): boolean {
-    return this.ai.model !== undefined;
-  }
-
   /** `ask QUESTION` and questions in plain words. */
   async ask(question: string, context: RequestContext, hooks: AnswerHooks = {}): Promise<Reply> {
     const trimmed = question.trim();
@@ -103,8 +98,8 @@ export class AiAnswerer {
     if (trimmed.length > this.ai.limits.maxQuestionChars) {
       return errorReply(`That question is ${trimmed.length} characters long; I take up to ${this.ai.limits.maxQuestionChars}. Please shorten it.`);
     }
-    return this.answer(trimmed, context, hooks, async (access) => {
-      const known = { teams: await this.deps.store.listTeams(), services: (await this.recentServices()).map((row) => row.key) };
+    return this.answer(trimmed, context, hooks, async (access, freshness) => {
+      const known = { teams: await this.deps.store.listTeams(), services: await this.recentServices(freshness) };
       const read = readQuestion(trimmed, known, todayIn(this.deps.settings.timeZone, this.deps.clock.now()));
       return { period: read.period, team: permittedTeam(access, read.team), services: read.services };
     });
@@ -126,10 +121,11 @@ export class AiAnswerer {
     question: string,
     context: RequestContext,
     hooks: AnswerHooks,
-    fallbackScope: (access: TeamAccess) => Promise<{ period: PeriodSpec | undefined; team: string | undefined; services: readonly string[] }>,
+    fallbackScope: (access: TeamAccess, freshness: Freshness) => Promise<{ period: PeriodSpec | undefined; team: string | undefined; services: readonly string[] }>,
   ): Promise<Reply> {
     const access = accessFor(this.deps, context);
     if (access.kind === 'teams' && access.teams.length === 0) return errorReply("This conversation can't see any team's spend.");
+    const freshness = await loadFreshness(this.deps.store, [TOTAL_FACET]);
     const requester = `${context.channel}:${context.userId ?? 'anonymous'}`;
     const key = conversationKey(context);
     const stream = hooks.onText ? streamWriter(hooks.onText) : undefined;
@@ -145,7 +141,7 @@ export class AiAnswerer {
           model,
           system: this.ai.prompts.system,
           history: historyMessages(history, this.ai.limits.historyChars),
-          question: await this.framed(question, access),
+          question: this.framed(question, access, freshness),
           tools: toolsFor(access),
           access,
           limits: this.ai.limits,
@@ -170,7 +166,7 @@ export class AiAnswerer {
       const intro = reason ? `${reason} Here is the built-in explanation from the data instead.` : undefined;
       let narrative: string;
       try {
-        const explanation = await explainSpend(this.deps, await fallbackScope(access));
+        const explanation = await explainSpend(this.deps, await fallbackScope(access, freshness));
         narrative = explanation.paragraphs.join('\n\n');
         basis = [explanation.basis];
       } catch (error) {
@@ -191,12 +187,11 @@ export class AiAnswerer {
       const untraced = untracedAmounts(text, run!.toolTexts);
       if (untraced.length > 0) notes.push(`I could not trace ${untraced.join(', ')} to the data the tools returned; treat ${untraced.length === 1 ? 'it' : 'them'} with care.`);
     }
-    const cost = this.costLine(run);
-    await this.remember(key, question, text, requester, run, cost.nano);
+    await this.remember(key, question, text, requester, run);
     const blocks: ReplyBlock[] = [{ type: 'text', text: toChatMarkdown(text) }];
     for (const note of notes) blocks.push({ type: 'context', text: `⚠ ${note}` });
-    blocks.push({ type: 'context', text: await this.basisLine(basis) });
-    blocks.push({ type: 'context', text: cost.line });
+    blocks.push({ type: 'context', text: this.basisLine(basis, freshness) });
+    blocks.push({ type: 'context', text: this.costLine(run) });
     return { kind: 'answer', title: answered ? 'AI answer' : 'Explanation from the data', blocks, ...(answered ? { oneOff: true } : {}) };
   }
 
@@ -210,8 +205,7 @@ export class AiAnswerer {
   }
 
   /** The question with what the model needs to read it: today, the data's freshness, what the conversation may see. */
-  private async framed(question: string, access: TeamAccess): Promise<string> {
-    const freshness = await loadFreshness(this.deps.store, [TOTAL_FACET]);
+  private framed(question: string, access: TeamAccess, freshness: Freshness): string {
     const today = todayIn(this.deps.settings.timeZone, this.deps.clock.now());
     const sees = access.kind === 'all' ? 'every team' : `only these teams: ${access.teams.map(labelOf).join(', ')}`;
     return [
@@ -221,38 +215,41 @@ export class AiAnswerer {
     ].join('\n');
   }
 
-  private async recentServices() {
-    const freshness = await loadFreshness(this.deps.store, [TOTAL_FACET]);
+  /** Services with spend in the 90 days before the data's end: the names a question may mention. */
+  private async recentServices(freshness: Freshness): Promise<string[]> {
     if (!freshness.dataThrough) return [];
-    const end = freshness.dataThrough;
-    const start = new Date(Date.parse(`${end}T00:00:00Z`) - 90 * 86_400_000).toISOString().slice(0, 10);
-    return this.deps.store.sumBy('service', 'value', { range: { start, end }, metric: this.deps.settings.defaultMetric });
+    const end = addDays(freshness.dataThrough, 1);
+    const rows = await this.deps.store.sumBy('service', 'value', { range: { start: addDays(end, -90), end }, metric: this.deps.settings.defaultMetric });
+    return rows.map((row) => row.key);
   }
 
-  private async basisLine(bases: readonly string[]): Promise<string> {
+  private basisLine(bases: readonly string[], freshness: Freshness): string {
     if (bases.length > 0) return `Basis: ${bases.slice(0, 3).join(' | ')}${bases.length > 3 ? ` | and ${bases.length - 3} more` : ''}`;
-    const freshness = await loadFreshness(this.deps.store, [TOTAL_FACET]);
     return `Basis: no cost figures were read for this answer · ${freshnessText(this.deps, freshness)}`;
   }
 
-  private costLine(run: ModelRun | undefined): { line: string; nano: bigint | undefined } {
+  /** What a run cost in nano-dollars: nothing without a model, undefined when the model's price is unknown. */
+  private costOf(run: ModelRun | undefined): bigint | undefined {
+    if (!this.ai.model) return 0n;
+    const price = priceOf(this.ai.model.modelId, this.ai.price);
+    return price ? costOf(run?.usage ?? NO_USAGE, price) : undefined;
+  }
+
+  private costLine(run: ModelRun | undefined): string {
     const model = this.ai.model;
     const lookups = 'Cost Explorer requests: none (answered from the synced data)';
-    if (!model) return { line: `Written without an AI model (BEDROCK_MODEL_ID is not set) · AI cost: none · ${lookups}`, nano: 0n };
+    if (!model) return `Written without an AI model (BEDROCK_MODEL_ID is not set) · AI cost: none · ${lookups}`;
     const usage = run?.usage ?? NO_USAGE;
-    const price = priceOf(model.modelId, this.ai.price);
-    const nano = price ? costOf(usage, price) : undefined;
+    const nano = this.costOf(run);
     const tokens = `${usage.input.toLocaleString('en-US')} input tokens${usage.cacheRead || usage.cacheWrite ? ` (+${usage.cacheRead.toLocaleString('en-US')} read from cache, ${usage.cacheWrite.toLocaleString('en-US')} written to it)` : ''}, ${usage.output.toLocaleString('en-US')} output`;
     const dollars = nano === undefined ? 'price unknown for this model' : formatNanoUsd(nano);
     const steps = run ? ` · ${run.rounds} model ${run.rounds === 1 ? 'turn' : 'turns'}, ${run.toolCalls} tool ${run.toolCalls === 1 ? 'call' : 'calls'}` : '';
-    return { line: `AI cost: ${model.modelId}${steps} · ${tokens} · ${dollars} · ${lookups}`, nano };
+    return `AI cost: ${model.modelId}${steps} · ${tokens} · ${dollars} · ${lookups}`;
   }
 
   /** Keeps the turn for follow-ups and records the spend; a failure here is logged, never lost in the answer. */
-  private async remember(key: string | undefined, question: string, answer: string, requester: string, run: ModelRun | undefined, nano?: bigint): Promise<void> {
+  private async remember(key: string | undefined, question: string, answer: string, requester: string, run: ModelRun | undefined): Promise<void> {
     const at = this.deps.clock.now();
-    const price = this.ai.model ? priceOf(this.ai.model.modelId, this.ai.price) : undefined;
-    const cost = nano ?? (run && price ? costOf(run.usage, price) : this.ai.model ? undefined : 0n);
     try {
       if (key && this.ai.conversations && answer !== '') {
         await this.ai.conversations.append(key, [
@@ -265,7 +262,7 @@ export class AiAnswerer {
         model: this.ai.model?.modelId ?? 'deterministic',
         requester,
         usage: run?.usage ?? NO_USAGE,
-        costNanoUsd: cost,
+        costNanoUsd: this.costOf(run),
         toolCalls: run?.toolCalls ?? 0,
         outcome: run && !run.fallback ? 'answered' : 'fallback',
       });
@@ -275,7 +272,7 @@ export class AiAnswerer {
   }
 }
 
-/** Where a conversation's memory is kept: the thread (or the conversation, without threads). */
+/** Where a conversation's memory is kept: its thread; none for a request outside a thread (a slash command). */
 export function conversationKey(context: RequestContext): string | undefined {
   if (context.conversationId === undefined) return undefined;
   return context.threadId === undefined ? undefined : `${context.channel}:${context.conversationId}:${context.threadId}`;

@@ -1,7 +1,7 @@
 /**
  * Tool results as the model reads them: a reply rendered as compact text (no sparklines, no
- * decoration), with control characters removed and every line capped, since tag values and
- * resource names inside it are written by whoever tagged the resources.
+ * decoration), and every result cleaned of control characters and capped line by line,
+ * since tag values and resource names inside it are written by whoever tagged the resources.
  */
 import type { Reply } from '../../core/reply.js';
 import type { ToolOutput } from './tools.js';
@@ -36,7 +36,12 @@ export function replyAsData(reply: Reply): ToolOutput {
         break;
     }
   }
-  return { text: lines.map(cleanLine).join('\n'), basis };
+  return { text: lines.join('\n'), basis };
+}
+
+/** A whole tool result (or error sentence) cleaned line by line, as {@link cleanLine} does. */
+export function cleanText(text: string): string {
+  return text.split('\n').map(cleanLine).join('\n');
 }
 
 /**

@@ -7,10 +7,10 @@
  */
 import { z } from 'zod';
 import { rankMovers } from '../../core/breakdown.js';
-import { type CostMetric, type Dimension, METRIC_WORDS, TOTAL_FACET } from '../../core/cost-model.js';
+import { type CostMetric, METRIC_WORDS, TOTAL_FACET } from '../../core/cost-model.js';
 import { FinOpsError } from '../../core/errors.js';
 import { formatAmount, sumAmounts } from '../../core/money.js';
-import { addDays, formatRange, parsePeriod, type PeriodSpec } from '../../core/period.js';
+import { addDays, formatRange, parsePeriod, type PeriodSpec, rangeLength } from '../../core/period.js';
 import type { Reply } from '../../core/reply.js';
 import type { ModelTool } from '../../ports.js';
 import { handleCost } from '../handlers/cost.js';
@@ -18,9 +18,9 @@ import { handleForecast } from '../handlers/forecast.js';
 import { handleTags } from '../handlers/tags.js';
 import { handleTop, moverBlocks } from '../handlers/top.js';
 import { parseDimension, teamName, UsageError } from '../parse-values.js';
-import { facetForDimension, type HandlerDeps, labellerFor, resolveScope, scopeFooter, teamSuffix } from '../report-context.js';
+import { facetForDimension, type HandlerDeps, labellerFor, labelOf, resolveScope, scopeFooter, teamSuffix } from '../report-context.js';
 import { permittedTeam, seesEveryTeam, type TeamAccess } from '../team-access.js';
-import { cleanLine, replyAsData } from './tool-text.js';
+import { cleanText, replyAsData } from './tool-text.js';
 
 /** What a tool call returns to the model: its text, and the basis line of the data it read. */
 export interface ToolOutput {
@@ -62,7 +62,7 @@ const TOOLS = [
     input: reportInput.extend({ by: dimensionText.optional() }),
     confinedOk: true,
     async run(deps, input, access) {
-      const reply = await handleCost(deps, { name: 'cost', ...(await report(input, access)), by: input.by === undefined ? undefined : dimension(input.by) });
+      const reply = await handleCost(deps, { name: 'cost', ...(report(input, access)), by: input.by === undefined ? undefined : parseDimension(input.by) });
       return replyAsData(reply);
     },
   }),
@@ -73,7 +73,7 @@ const TOOLS = [
     input: reportInput,
     confinedOk: true,
     async run(deps, input, access) {
-      return replyAsData(await handleTop(deps, { name: 'top', ...(await report(input, access)) }));
+      return replyAsData(await handleTop(deps, { name: 'top', ...(report(input, access)) }));
     },
   }),
   tool({
@@ -90,7 +90,7 @@ const TOOLS = [
     input: z.strictObject({ team: teamText.optional(), metric: metricWord.optional() }),
     confinedOk: true,
     async run(deps, input, access) {
-      const { team, metric } = await report(input, access);
+      const { team, metric } = report(input, access);
       return replyAsData(await handleForecast(deps, { name: 'forecast', team, metric }));
     },
   }),
@@ -149,7 +149,7 @@ export async function runTool(deps: HandlerDeps, access: TeamAccess, name: strin
   if (!parsed.success) return failure(`Invalid arguments for ${name}: ${z.prettifyError(parsed.error).slice(0, 500)}`);
   try {
     const output = await definition.run(deps, parsed.data, access);
-    return { output: { text: output.text.split('\n').map(cleanLine).join('\n'), basis: output.basis }, isError: false };
+    return { output: { text: cleanText(output.text), basis: output.basis }, isError: false };
   } catch (error) {
     if (error instanceof FinOpsError && ['no_data', 'command_invalid'].includes(error.code)) return failure(error.message);
     if (error instanceof UsageError) return failure(`${error.message}${error.hint ? ` ${error.hint}` : ''}`);
@@ -159,7 +159,7 @@ export async function runTool(deps: HandlerDeps, access: TeamAccess, name: strin
 
 // Error sentences can carry stored names (the unknown-team sentence lists every team): cleaned like results.
 function failure(text: string): { output: ToolOutput; isError: boolean } {
-  return { output: { text: text.split('\n').map(cleanLine).join('\n'), basis: undefined }, isError: true };
+  return { output: { text: cleanText(text), basis: undefined }, isError: true };
 }
 
 // `tool` keeps each definition's input type while the list holds them together.
@@ -183,12 +183,8 @@ function metric(word: string | undefined): CostMetric | undefined {
   return word === undefined ? undefined : METRIC_WORDS[word];
 }
 
-function dimension(text: string): Dimension {
-  return parseDimension(text);
-}
-
 /** The period, metric and permitted team of a report-like tool input. */
-async function report(input: { period?: string | undefined; team?: string | undefined; metric?: string | undefined }, access: TeamAccess) {
+function report(input: { period?: string | undefined; team?: string | undefined; metric?: string | undefined }, access: TeamAccess) {
   return {
     period: period(input.period),
     team: permittedTeam(access, input.team === undefined ? undefined : teamName(input.team)),
@@ -201,18 +197,18 @@ async function comparePeriods(
   input: { period: string; against: string; by?: string | undefined; team?: string | undefined; metric?: string | undefined },
   access: TeamAccess,
 ): Promise<ToolOutput> {
-  const options = await report(input, access);
-  const { facet, by } = facetForDimension(deps.settings, input.by === undefined ? 'service' : dimension(input.by));
+  const options = report(input, access);
+  const { facet, by } = facetForDimension(deps.settings, input.by === undefined ? 'service' : parseDimension(input.by));
   const facets = [TOTAL_FACET, facet];
   const [current, baseline] = await Promise.all([
-    resolveScope(deps, { period: period(input.period)!, team: options.team, metric: options.metric }, facets),
+    resolveScope(deps, { period: options.period!, team: options.team, metric: options.metric }, facets),
     resolveScope(deps, { period: period(input.against)!, team: options.team, metric: options.metric }, facets),
   ]);
   const query = { metric: current.metric, team: current.team };
   const [now, before, label] = await Promise.all([
     deps.store.sumBy(facet, by, { ...query, range: current.range }),
     deps.store.sumBy(facet, by, { ...query, range: baseline.range }),
-    by === 'value' ? labellerFor(deps, facet) : (key: string) => key,
+    by === 'value' ? labellerFor(deps, facet) : labelOf,
   ]);
   const totalNow = sumAmounts(now.map((row) => row.amount));
   const totalBefore = sumAmounts(before.map((row) => row.amount));
@@ -225,8 +221,8 @@ async function comparePeriods(
       {
         type: 'fields',
         fields: [
-          { label: `${current.requested.label} (${formatRange(current.range)}, ${days(current.range)} days)`, value: formatAmount(totalNow, current.currency) },
-          { label: `${baseline.requested.label} (${formatRange(baseline.range)}, ${days(baseline.range)} days)`, value: formatAmount(totalBefore, current.currency) },
+          { label: `${current.requested.label} (${formatRange(current.range)}, ${rangeLength(current.range)} days)`, value: formatAmount(totalNow, current.currency) },
+          { label: `${baseline.requested.label} (${formatRange(baseline.range)}, ${rangeLength(baseline.range)} days)`, value: formatAmount(totalBefore, current.currency) },
         ],
       },
       ...moverBlocks(input.by ?? 'service', { increases: relabel(movers.increases), decreases: relabel(movers.decreases) }, totalNow - totalBefore, current),
@@ -236,25 +232,19 @@ async function comparePeriods(
   return replyAsData(reply);
 }
 
-function days(range: { start: string; end: string }): number {
-  let count = 0;
-  for (let day = range.start; day < range.end; day = addDays(day, 1)) count++;
-  return count;
-}
-
 async function dailyCosts(
   deps: HandlerDeps,
   input: { period?: string | undefined; team?: string | undefined; metric?: string | undefined; dimension?: string | undefined; value?: string | undefined },
   access: TeamAccess,
 ): Promise<ToolOutput> {
-  const options = await report(input, access);
-  const { facet, by } = input.dimension === undefined ? { facet: TOTAL_FACET, by: 'value' as const } : facetForDimension(deps.settings, dimension(input.dimension));
+  const options = report(input, access);
+  const { facet, by } = input.dimension === undefined ? { facet: TOTAL_FACET, by: 'value' as const } : facetForDimension(deps.settings, parseDimension(input.dimension));
   if (input.value !== undefined && by === 'team') throw new UsageError('To see one team day by day, pass it as `team`, not as a value of the team dimension.');
   const scope = await resolveScope(deps, { period: options.period ?? { kind: 'last-days', days: 30 }, team: options.team, metric: options.metric }, [TOTAL_FACET, facet]);
   const rows = await deps.store.sumByDay(facet, { range: scope.range, metric: scope.metric, team: scope.team, value: input.dimension === undefined ? undefined : input.value });
   const byDay = new Map(rows.map((row) => [row.key, row.amount]));
   const points: string[] = [];
-  const weekly = days(scope.range) > MAX_DAILY_POINTS;
+  const weekly = rangeLength(scope.range) > MAX_DAILY_POINTS;
   for (let day = scope.range.start; day < scope.range.end; day = addDays(day, weekly ? 7 : 1)) {
     let amount = 0n;
     const last = weekly ? addDays(day, 6) : day;
@@ -275,10 +265,10 @@ async function listValues(
   input: { dimension: string; period?: string | undefined; team?: string | undefined; contains?: string | undefined },
   access: TeamAccess,
 ): Promise<ToolOutput> {
-  const options = await report(input, access);
-  const { facet, by } = facetForDimension(deps.settings, dimension(input.dimension));
+  const options = report(input, access);
+  const { facet, by } = facetForDimension(deps.settings, parseDimension(input.dimension));
   const scope = await resolveScope(deps, { period: options.period ?? { kind: 'last-days', days: 30 }, team: options.team, metric: options.metric }, [TOTAL_FACET, facet]);
-  const label = by === 'value' ? await labellerFor(deps, facet) : (key: string) => (key === '' ? '(untagged)' : key);
+  const label = by === 'value' ? await labellerFor(deps, facet) : labelOf;
   const rows = (await deps.store.sumBy(facet, by, { range: scope.range, metric: scope.metric, team: scope.team }))
     .filter((row) => input.contains === undefined || label(row.key).toLowerCase().includes(input.contains.toLowerCase()))
     .sort((a, b) => (a.amount === b.amount ? 0 : a.amount > b.amount ? -1 : 1));
