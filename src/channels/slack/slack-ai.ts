@@ -33,10 +33,13 @@ const STREAM_BUFFER = 200;
 export async function answerInThread(client: WebClient, answer: ThreadAnswer, log: Logger): Promise<void> {
   const { target } = answer;
   const threadTs = target.threadTs;
+  const privately = (reply: Reply) => reply.kind !== 'answer' && answer.privateErrors && target.user !== undefined;
+  const deliver = async (reply: Reply, streamed: boolean) => {
+    if (privately(reply)) await postEphemeral(client, { ...target, user: target.user! }, renderSlackMessage(reply), log);
+    else if (!streamed) await postInThread(client, target, reply, log);
+  };
   if (threadTs === undefined) {
-    const reply = await answer.ask({});
-    if (reply.kind !== 'answer' && answer.privateErrors && target.user) await postEphemeral(client, { ...target, user: target.user }, renderSlackMessage(reply), log);
-    else await postInThread(client, target, reply, log);
+    await deliver(await answer.ask({}), false);
     return;
   }
   let statusShown = false;
@@ -49,14 +52,9 @@ export async function answerInThread(client: WebClient, answer: ThreadAnswer, lo
   const stream = streamFor(client, { ...target, threadTs }, answer.teamId, log);
   const reply = await answer.ask({ onStatus: setStatus, onText: stream.append });
   // Finishing first removes a partial streamed message when the reply turned out to be an error.
-  const streamed = await stream.finish(reply);
-  if (reply.kind !== 'answer' && answer.privateErrors && target.user) {
-    await postEphemeral(client, { ...target, user: target.user }, renderSlackMessage(reply), log);
-  } else if (!streamed) {
-    await postInThread(client, target, reply, log);
-  }
-  // A posted reply clears the status; a reply that went elsewhere leaves it to be cleared.
-  if (statusShown && (reply.kind !== 'answer' && answer.privateErrors)) {
+  await deliver(reply, await stream.finish(reply));
+  // A reply posted in the thread clears the status; one shown only to the asker does not.
+  if (statusShown && privately(reply)) {
     await client.assistant.threads.setStatus({ channel_id: target.channel, thread_ts: threadTs, status: '' }).catch(() => undefined);
   }
 }
@@ -72,7 +70,6 @@ function streamFor(client: WebClient, target: ReplyTarget & { threadTs: string }
   let streamer: ReturnType<WebClient['chatStream']> | undefined;
   let pending: Promise<unknown> = Promise.resolve();
   let failed = false;
-  let streamed = false;
   const refuse = (error: unknown, method: string) => {
     failed = true;
     log.info({ slackError: slackErrorCode(error), method }, 'Slack refused a streamed answer; posting it as a reply');
@@ -90,12 +87,11 @@ function streamFor(client: WebClient, target: ReplyTarget & { threadTs: string }
         buffer_size: STREAM_BUFFER,
       });
       const current = streamer;
-      streamed = true;
       pending = pending.then(() => (failed ? undefined : current.append({ markdown_text: delta }).catch((error: unknown) => refuse(error, 'chat.appendStream'))));
     },
     async finish(reply) {
       await pending;
-      if (!streamer || !streamed) return false;
+      if (!streamer) return false;
       if (!failed && reply.kind === 'answer') {
         // The first block is the text already streamed; what follows (notes, basis, cost) closes the message.
         const closing = renderSlackMessage({ ...reply, title: '', blocks: reply.blocks.slice(1) }).blocks.filter((block) => block.type !== 'header');
