@@ -4,10 +4,9 @@
  * delivery in the shared ledger so a retry — on this instance or another, before or after
  * a restart — is answered once, then asks the engine and posts the rendered reply.
  */
-import type { AllMiddlewareArgs, App, BlockAction, RespondFn, SlackActionMiddlewareArgs, SlackCommandMiddlewareArgs, types, webApi } from '@slack/bolt';
+import type { AllMiddlewareArgs, App, BlockAction, RespondFn, SlackActionMiddlewareArgs, SlackCommandMiddlewareArgs, webApi } from '@slack/bolt';
 
 type WebClient = webApi.WebClient;
-type AppMentionEvent = types.AppMentionEvent;
 import type { Reply } from '../../core/reply.js';
 import type { Logger } from '../../logger.js';
 import type { DeliveryLedger } from '../../ports.js';
@@ -54,6 +53,21 @@ export interface SlackRequestContext {
 
 /** A direct message's main view, as a thread: follow-ups there share one memory. */
 export const DIRECT_MESSAGE_MAIN = 'main';
+
+/** A message written to the bot, as the conversational listeners answer it. */
+interface IncomingMessage {
+  readonly channel: string;
+  readonly ts: string;
+  readonly user: string | undefined;
+  readonly text: string;
+  /** Where the answer goes; undefined for a direct message's main view. */
+  readonly threadTs: string | undefined;
+  /** The thread the conversation is remembered by. */
+  readonly memoryThread: string;
+  readonly teamId: string | undefined;
+  /** Help and errors only to the asker (in channels). */
+  readonly privateErrors: boolean;
+}
 
 /** What the Slack channel needs from the engine. */
 export interface SlackEngine {
@@ -139,74 +153,62 @@ export function registerSlackListeners(app: App, deps: ListenerDeps): void {
     if (reply.kind !== 'answer') await respondOrLog(respond, { response_type: 'ephemeral', replace_original: false, ...renderSlackMessage(reply) }, log);
   };
 
-  app.event('app_mention', async ({ event, client, context }) => {
-    // Editing a message sends the mention again, with a new event id: one answer per message.
-    if ('edited' in event && event.edited) return;
-    await deps.conversations.run(() => answerMention(client, event, context.teamId));
-  });
-
-  const answerMention = async (client: WebClient, event: AppMentionEvent, teamId: string | undefined): Promise<void> => {
-    if (!(await firstDelivery(`slack:message:${event.channel}:${event.ts}`))) return;
-    const text = unescapeSlack(stripLeadingMentions(event.text ?? ''));
-    const threadTs = event.thread_ts ?? event.ts;
-    const context: SlackRequestContext = { channel: 'slack', ...(event.user ? { userId: event.user } : {}), conversationId: event.channel, threadId: threadTs };
-    // Answers go in the thread for everyone; usage help and errors only to the asker.
+  /**
+   * Answers a message written to the bot — a mention, a direct message, a thread reply, a
+   * message in an assistant thread — once, in its thread, remembered by `memoryThread`.
+   */
+  const answerMessage = async (client: WebClient, message: IncomingMessage): Promise<void> => {
+    if (!(await firstDelivery(`slack:message:${message.channel}:${message.ts}`))) return;
+    const request: SlackRequestContext = { channel: 'slack', ...(message.user ? { userId: message.user } : {}), conversationId: message.channel, threadId: message.memoryThread };
+    const line = unescapeSlack(stripLeadingMentions(message.text));
     await answerInThread(
       client,
-      { target: { channel: event.channel, user: event.user, threadTs }, teamId, privateErrors: true, ask: (hooks) => deps.engine.handle(text, context, hooks) },
+      {
+        target: { channel: message.channel, user: message.user, threadTs: message.threadTs },
+        teamId: message.teamId,
+        privateErrors: message.privateErrors,
+        ask: (hooks) => deps.engine.handle(line, request, hooks),
+      },
       log,
     );
   };
+
+  app.event('app_mention', async ({ event, client, context }) => {
+    // Editing a message sends the mention again, with a new event id: one answer per message.
+    if ('edited' in event && event.edited) return;
+    const threadTs = event.thread_ts ?? event.ts;
+    // Answers go in the thread for everyone; usage help and errors only to the asker.
+    await deps.conversations.run(() =>
+      answerMessage(client, { channel: event.channel, ts: event.ts, user: event.user, text: event.text ?? '', threadTs, memoryThread: threadTs, teamId: context.teamId, privateErrors: true }),
+    );
+  });
 
   app.message(async ({ message, client, context }) => {
     // Edits, joins and bots' posts (our own included) are not questions.
     if (!QUESTION_SUBTYPES.has(message.subtype) || ('bot_id' in message && message.bot_id)) return;
     if (!('user' in message) || !message.user) return;
-    const user = message.user;
     const threadTs = 'thread_ts' in message && typeof message.thread_ts === 'string' ? message.thread_ts : undefined;
     const text = ('text' in message ? message.text : undefined) ?? '';
+    const incoming = { channel: message.channel, ts: message.ts, user: message.user, text, threadTs, teamId: context.teamId };
     if (message.channel_type === 'channel' || message.channel_type === 'group') {
       // A reply in a thread where the bot is in an AI conversation; mentions come as app_mention.
       if (threadTs === undefined || (context.botUserId && text.includes(`<@${context.botUserId}>`))) return;
-      const request: SlackRequestContext = { channel: 'slack', userId: user, conversationId: message.channel, threadId: threadTs };
+      const request: SlackRequestContext = { channel: 'slack', userId: message.user, conversationId: message.channel, threadId: threadTs };
       await deps.conversations.run(async () => {
         if (!(await deps.engine.continuesConversation(request).catch(() => false))) return;
-        if (!(await firstDelivery(`slack:message:${message.channel}:${message.ts}`))) return;
-        await answerInThread(
-          client,
-          { target: { channel: message.channel, user, threadTs }, teamId: context.teamId, privateErrors: true, ask: (hooks) => deps.engine.handle(unescapeSlack(text), request, hooks) },
-          log,
-        );
+        await answerMessage(client, { ...incoming, memoryThread: threadTs, privateErrors: true });
       });
       return;
     }
     if (message.channel_type !== 'im') return;
-    await deps.conversations.run(async () => {
-      if (!(await firstDelivery(`slack:message:${message.channel}:${message.ts}`))) return;
-      const line = unescapeSlack(stripLeadingMentions(text));
-      const request: SlackRequestContext = { channel: 'slack', userId: user, conversationId: message.channel, threadId: threadTs ?? DIRECT_MESSAGE_MAIN };
-      await answerInThread(
-        client,
-        { target: { channel: message.channel, user, threadTs }, teamId: context.teamId, privateErrors: false, ask: (hooks) => deps.engine.handle(line, request, hooks) },
-        log,
-      );
-    });
+    await deps.conversations.run(() => answerMessage(client, { ...incoming, memoryThread: threadTs ?? DIRECT_MESSAGE_MAIN, privateErrors: false }));
   });
 
   // Messages in assistant threads come here rather than to the direct-message listener.
   const assistant = createFinOpsAssistant(
-      (question: AssistantQuestion, client: WebClient) =>
-        deps.conversations.run(async () => {
-          if (!(await firstDelivery(`slack:message:${question.channel}:${question.ts}`))) return;
-          const request: SlackRequestContext = { channel: 'slack', userId: question.user, conversationId: question.channel, threadId: question.threadTs };
-          const text = unescapeSlack(stripLeadingMentions(question.text));
-          await answerInThread(
-            client,
-            { target: { channel: question.channel, user: question.user, threadTs: question.threadTs }, teamId: question.teamId, privateErrors: false, ask: (hooks) => deps.engine.handle(text, request, hooks) },
-            log,
-          );
-        }),
-      log,
+    (question: AssistantQuestion, client: WebClient) =>
+      deps.conversations.run(() => answerMessage(client, { ...question, memoryThread: question.threadTs, privateErrors: false })),
+    log,
   ).getMiddleware();
   // Bolt's Assistant throws on a message whose thread fields are empty; such a message is an ordinary one.
   app.use(async (args) => {
