@@ -28,6 +28,7 @@ import { PgConversationStore } from './adapters/db/conversation-store.js';
 import { PgAiUsageLedger } from './adapters/db/ai-usage-ledger.js';
 import { loadPromptFiles } from './adapters/prompts/prompt-files.js';
 import { DEFAULT_AI_LIMITS } from './app/ai/agent.js';
+import { OTHER_CONVERSATIONS } from './app/team-access.js';
 
 /** The assembled application. */
 export interface FinOpsApp {
@@ -176,7 +177,7 @@ export async function serve(
     return { port: config.port, stop: async () => undefined };
   }
   if (app.source.kind === 'demo') logger.info('cost source: the built-in demo organisation (set FINOPS_COST_SOURCE=aws for real data)');
-  if (config.ai.channelTeams && !config.ai.channelTeams.has('*')) {
+  if (config.ai.channelTeams && !config.ai.channelTeams.has(OTHER_CONVERSATIONS)) {
     logger.warn('FINOPS_CHANNEL_TEAMS has no `*` rule: conversations it does not list (direct messages, App Home, other channels) see every team');
   }
   if (!config.bedrockModelId) logger.info('BEDROCK_MODEL_ID is not set: questions get deterministic explanations from the data, without an LLM');

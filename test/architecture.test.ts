@@ -104,7 +104,7 @@ const inApp = under('src/app');
 const inRender = under('src/render');
 const inAdapters = under('src/adapters');
 const inChannels = under('src/channels');
-const isPorts = isFile('src/ports.ts');
+const isPorts = (ref: ImportRef) => isFile('src/ports.ts')(ref) || under('src/ports')(ref);
 const isMain = isFile('src/main.ts');
 
 /** The first folder below src/adapters that a path lives in: `src/adapters/db`. */
@@ -139,8 +139,8 @@ const RULES: readonly Rule[] = [
   },
   {
     name: 'ports imports only core',
-    appliesTo: (path) => path === 'src/ports.ts',
-    check: (ref) => (inCore(ref) ? undefined : 'ports must only describe interfaces over core types'),
+    appliesTo: (path) => path === 'src/ports.ts' || path.startsWith('src/ports/'),
+    check: (ref) => (inCore(ref) || isPorts(ref) ? undefined : 'ports must only describe interfaces over core types'),
   },
   {
     name: 'adapters import packages, core, ports and their own adapter folder only',
