@@ -251,3 +251,6 @@ export interface DigestNotifier {
 
 // The AI answers' ports: the model, the conversation memory and the usage ledger.
 export type * from './ports/ai.js';
+
+// Anomaly detection's ports: the anomaly store, AWS Cost Anomaly Detection and alert notifiers.
+export type * from './ports/anomalies.js';
