@@ -1,0 +1,248 @@
+/**
+ * AWS Cost Anomaly Detection as an {@link AwsAnomalyFeed}: the anomalies AWS found (every
+ * page of GetAnomalies) and the feedback people give back (ProvideAnomalyFeedback). Both
+ * belong to the Cost Explorer API and are billed like it (USD 0.01 per request, each page
+ * included), so every request sent is written to the paid-request ledger, and SDK failures
+ * become the same coded {@link FinOpsError}s the Cost Explorer cost source raises.
+ *
+ * AWS reports anomaly amounts as JSON numbers (doubles), not as decimal strings like the
+ * cost reports. They are turned into exact amounts through their shortest decimal text
+ * (`String(value)`), which is the text AWS sent whenever it had at most 15 significant
+ * digits, and never through float arithmetic.
+ */
+import {
+  CostExplorerClient,
+  GetAnomaliesCommand,
+  ProvideAnomalyFeedbackCommand,
+  type Anomaly,
+  type GetAnomaliesCommandOutput,
+  type Impact,
+  type RootCause,
+} from '@aws-sdk/client-cost-explorer';
+import { FinOpsError } from '../../core/errors.js';
+import { parseAmount, type Amount } from '../../core/money.js';
+import { addDays, isPlainDate, type DateRange, type PlainDate } from '../../core/period.js';
+import { attemptsOf, type CostExplorerOperation, errorName, mapCostExplorerError } from './cost-explorer-errors.js';
+import { createCostExplorerClient, DEFAULT_MAX_ATTEMPTS, type WarnLogger } from './cost-explorer-source.js';
+import type { ApiRequestLedger, ApiRequestRecord, AwsAnomaly, AwsAnomalyFeed, AwsAnomalyFeedback, Clock } from '../../ports.js';
+
+/** Anomalies asked for per GetAnomalies page: fewer pages, fewer paid requests. */
+export const ANOMALY_PAGE_SIZE = 100;
+
+/**
+ * Most GetAnomalies pages read for one call (5,000 anomalies at {@link ANOMALY_PAGE_SIZE}).
+ * Each page costs money, so a service that kept handing out tokens must not run up a bill.
+ */
+export const MAX_ANOMALY_PAGES = 50;
+
+/** The Cost Anomaly Detection operations this feed calls; both are paid Cost Explorer requests. */
+export type AnomalyOperation = 'GetAnomalies' | 'ProvideAnomalyFeedback';
+
+/** What {@link CostAnomalyFeed} needs; only the ledger is required (as for CostExplorerSource). */
+export interface CostAnomalyFeedOptions {
+  /** A ready client (tests, custom config); otherwise {@link createCostExplorerClient} builds one. */
+  client?: CostExplorerClient;
+  ledger: ApiRequestLedger;
+  clock?: Clock;
+  /** Attempts per request when the client is built here (default 5). */
+  maxAttempts?: number;
+  logger?: WarnLogger;
+}
+
+/** Where a paid Cost Explorer request is accounted for: the ledger, the time, and the log. */
+export interface PaidRequestContext {
+  readonly ledger: ApiRequestLedger;
+  readonly clock: Clock;
+  readonly logger: WarnLogger | undefined;
+}
+
+/**
+ * Sends one paid Cost Explorer request, writes it to the ledger (attempts from the SDK's
+ * `$metadata`, outcome ok / throttled / error) and turns a failure into a coded FinOpsError.
+ * Shared so every Cost Explorer adapter bills and explains requests the same way;
+ * CostExplorerSource's private `send` does exactly this and could call it too.
+ */
+export async function sendPaidRequest<T extends { $metadata: { attempts?: number } }>(
+  context: PaidRequestContext,
+  operation: CostExplorerOperation | AnomalyOperation,
+  detail: string,
+  call: () => Promise<T>,
+): Promise<T> {
+  let output: T;
+  try {
+    output = await call();
+  } catch (error) {
+    // mapCostExplorerError only uses the operation to name the IAM permission (ce:<operation>),
+    // which is right for ours too; its closed union just does not list them.
+    const mapped = mapCostExplorerError(error, operation as string as CostExplorerOperation);
+    const outcome = mapped.code === 'cost_source_throttled' ? 'throttled' : 'error';
+    await recordPaidRequest(context, { at: context.clock.now(), operation, attempts: attemptsOf(error), outcome, detail });
+    context.logger?.warn({ operation, detail, code: mapped.code, error: errorName(error) }, 'Cost Explorer request failed');
+    throw mapped;
+  }
+  const attempts = output.$metadata?.attempts ?? 1;
+  await recordPaidRequest(context, { at: context.clock.now(), operation, attempts, outcome: 'ok', detail });
+  return output;
+}
+
+/** Writes a ledger entry; a ledger failure must not turn a paid, successful answer into an error, so it is logged. */
+export async function recordPaidRequest(context: PaidRequestContext, entry: ApiRequestRecord): Promise<void> {
+  try {
+    await context.ledger.record(entry);
+  } catch (error) {
+    context.logger?.warn({ operation: entry.operation, error: errorName(error) }, 'could not record a Cost Explorer request');
+  }
+}
+
+/** Reads AWS Cost Anomaly Detection's anomalies and sends it feedback; see the module comment. */
+export class CostAnomalyFeed implements AwsAnomalyFeed {
+  private readonly client: CostExplorerClient;
+  private readonly context: PaidRequestContext;
+
+  constructor(options: CostAnomalyFeedOptions) {
+    this.client =
+      options.client ?? createCostExplorerClient({ maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS });
+    this.context = {
+      ledger: options.ledger,
+      clock: options.clock ?? { now: () => new Date() },
+      logger: options.logger,
+    };
+  }
+
+  /**
+   * Every page of GetAnomalies for `range` (half-open; AWS's DateInterval is inclusive, so
+   * its EndDate is the range's last day). An empty range sends nothing and costs nothing.
+   */
+  async getAnomalies(range: DateRange): Promise<AwsAnomaly[]> {
+    if (range.end <= range.start) return [];
+    const anomalies: AwsAnomaly[] = [];
+    const seenTokens = new Set<string>();
+    let token: string | undefined;
+    let page = 0;
+    do {
+      page += 1;
+      const output = await this.getPage(range, token, page);
+      anomalies.push(...this.toAnomalies(output.Anomalies ?? []));
+      token = output.NextPageToken || undefined;
+      if (token !== undefined) guardPagination(token, seenTokens, page);
+    } while (token !== undefined);
+    return anomalies;
+  }
+
+  /** Records what people decided about an AWS anomaly with AWS, which tunes its detection. */
+  async provideFeedback(anomalyId: string, feedback: AwsAnomalyFeedback): Promise<void> {
+    const command = new ProvideAnomalyFeedbackCommand({ AnomalyId: anomalyId, Feedback: feedback });
+    await sendPaidRequest(this.context, 'ProvideAnomalyFeedback', `${anomalyId} ${feedback}`, () =>
+      this.client.send(command),
+    );
+  }
+
+  private getPage(range: DateRange, token: string | undefined, page: number): Promise<GetAnomaliesCommandOutput> {
+    const command = new GetAnomaliesCommand({
+      DateInterval: { StartDate: range.start, EndDate: addDays(range.end, -1) },
+      MaxResults: ANOMALY_PAGE_SIZE,
+      ...(token === undefined ? {} : { NextPageToken: token }),
+    });
+    const detail = `ANOMALIES ${range.start}..${range.end} page ${page}`;
+    return sendPaidRequest(this.context, 'GetAnomalies', detail, () => this.client.send(command));
+  }
+
+  private toAnomalies(items: readonly Anomaly[]): AwsAnomaly[] {
+    const anomalies: AwsAnomaly[] = [];
+    for (const item of items) {
+      const anomaly = toAwsAnomaly(item);
+      if (anomaly) anomalies.push(anomaly);
+      else this.context.logger?.warn({ anomalyId: item.AnomalyId }, 'skipped an AWS anomaly without an id or a start date');
+    }
+    return anomalies;
+  }
+}
+
+/** Refuses a token already followed, or a page beyond {@link MAX_ANOMALY_PAGES}, before it is requested (and billed). */
+function guardPagination(token: string, seenTokens: Set<string>, pagesRead: number): void {
+  if (seenTokens.has(token)) {
+    throw new FinOpsError(
+      'cost_source_unavailable',
+      `AWS Cost Anomaly Detection returned the same page token twice (after page ${pagesRead}); ` +
+        'the bot stopped reading anomalies instead of paying for the same pages again.',
+    );
+  }
+  if (pagesRead >= MAX_ANOMALY_PAGES) {
+    throw new FinOpsError(
+      'cost_source_unavailable',
+      `AWS Cost Anomaly Detection still had more anomalies after ${MAX_ANOMALY_PAGES} pages; ` +
+        'the bot stopped reading them. Ask for a shorter period.',
+    );
+  }
+  seenTokens.add(token);
+}
+
+/** One AWS anomaly in our terms; undefined when it has no id or no usable start date. */
+function toAwsAnomaly(item: Anomaly): AwsAnomaly | undefined {
+  const firstDay = dayOf(item.AnomalyStartDate);
+  if (!item.AnomalyId || firstDay === undefined) return undefined;
+  return {
+    id: item.AnomalyId,
+    firstDay,
+    lastDay: dayOf(item.AnomalyEndDate),
+    rootCauses: rootCausesOf(item.RootCauses ?? []),
+    ...spendOf(item.Impact),
+    maxScore: finite(item.AnomalyScore?.MaxScore) ?? 0,
+    feedback: item.Feedback || undefined,
+  };
+}
+
+/** The calendar day of an AWS date ("2026-11-03" or "2026-11-03T00:00:00Z"). */
+function dayOf(text: string | undefined): PlainDate | undefined {
+  const day = text?.slice(0, 10);
+  return day !== undefined && isPlainDate(day) ? day : undefined;
+}
+
+/** Root causes, biggest contribution first; those without a contribution last, in AWS's order. */
+function rootCausesOf(causes: readonly RootCause[]): AwsAnomaly['rootCauses'] {
+  const mapped = causes.map((cause) => ({
+    service: cause.Service || undefined,
+    account: cause.LinkedAccount || undefined,
+    region: cause.Region || undefined,
+    usageType: cause.UsageType || undefined,
+    contribution: amountOfDouble(cause.Impact?.Contribution),
+  }));
+  return mapped.sort((a, b) => compareDesc(a.contribution, b.contribution));
+}
+
+function compareDesc(a: Amount | undefined, b: Amount | undefined): number {
+  if (a === undefined || b === undefined) return a === b ? 0 : a === undefined ? 1 : -1;
+  return a > b ? -1 : a < b ? 1 : 0;
+}
+
+/**
+ * Expected, actual and impact spend. AWS's own figures win; a missing one is derived from
+ * the others (impact = actual − expected), and when AWS gives only an impact (older
+ * anomalies have no spend totals) it counts as all unexpected: expected 0, actual = impact.
+ */
+function spendOf(impact: Impact | undefined): Pick<AwsAnomaly, 'expected' | 'actual' | 'impact'> {
+  const expected = amountOfDouble(impact?.TotalExpectedSpend);
+  const actual = amountOfDouble(impact?.TotalActualSpend);
+  const total =
+    amountOfDouble(impact?.TotalImpact) ??
+    (actual !== undefined && expected !== undefined ? actual - expected : undefined) ??
+    amountOfDouble(impact?.MaxImpact) ??
+    0n;
+  if (actual !== undefined && expected !== undefined) return { expected, actual, impact: total };
+  if (actual !== undefined) return { expected: actual - total, actual, impact: total };
+  if (expected !== undefined) return { expected, actual: expected + total, impact: total };
+  return { expected: 0n, actual: total, impact: total };
+}
+
+/**
+ * An exact amount from a double the SDK parsed out of AWS's JSON: through its shortest
+ * decimal text (String(1234.5678901234) is "1234.5678901234"), never through arithmetic.
+ */
+function amountOfDouble(value: number | undefined): Amount | undefined {
+  const number = finite(value);
+  return number === undefined ? undefined : parseAmount(String(number));
+}
+
+function finite(value: number | undefined): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
