@@ -8,9 +8,10 @@
  *   values minus the centre, so a quiet weekend is not a drop and a busy Monday not a spike;
  * - level: the median of the last `levelDays` deseasonalised values, which follows a trend
  *   and absorbs a step change after about half of `levelDays` (one alert, not one a day);
- * - spread: 1.4826 × the median absolute deviation of the deseasonalised window (a robust
- *   standard deviation), floored at `relativeNoiseFloor` of the level so a flat series does
- *   not turn cents into alerts.
+ * - spread: the interquartile range of the deseasonalised window over 1.349 (a robust
+ *   standard deviation; the 10–90% range when that is wider, for series stuck on a few
+ *   values), floored at `relativeNoiseFloor` of the level so a flat series does not turn
+ *   cents into alerts.
  * Offsets and spread change slowly and are re-estimated every `refreshDays`; the level
  * every day. A day is flagged when its robust z-score reaches `threshold` AND its
  * excess over the expected value reaches both `minImpact` and `minRelative` — a cost
@@ -83,6 +84,8 @@ export interface ScanOptions {
 
 /** The interquartile range of a normal distribution, in standard deviations. */
 const IQR_TO_SIGMA = 1.349;
+/** The 10–90% range of a normal distribution, in standard deviations. */
+const DECILE_RANGE_TO_SIGMA = 2.563;
 /** Month starts whose excess sets the next one's expectation. */
 const MONTH_START_MEMORY = 3;
 const SHORTEST_MONTH = 28;
@@ -177,9 +180,13 @@ function seasonalStats(values: ArrayLike<number>, start: number, end: number, se
     scratch[i - start] = values[i]! - offsets[phase]!;
     if (++phase === season) phase = 0;
   }
-  // One sort gives both quartiles: the interquartile range over 1.349 is a robust standard deviation.
+  // One sort gives the quantiles: the interquartile range over 1.349 is a robust standard
+  // deviation. A series that takes few distinct values (a metric stuck on two levels) has
+  // quartiles that coincide; the 10–90% range over 2.563 keeps its flicker from scoring.
   sortPrefix(scratch, n);
-  return (quantileOfSorted(scratch, n, 0.75) - quantileOfSorted(scratch, n, 0.25)) / IQR_TO_SIGMA;
+  const quartiles = (quantileOfSorted(scratch, n, 0.75) - quantileOfSorted(scratch, n, 0.25)) / IQR_TO_SIGMA;
+  const deciles = (quantileOfSorted(scratch, n, 0.9) - quantileOfSorted(scratch, n, 0.1)) / DECILE_RANGE_TO_SIGMA;
+  return Math.max(quartiles, deciles);
 }
 
 /**
