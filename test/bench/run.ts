@@ -18,9 +18,14 @@
  * 6. AI answers: input tokens per answer for a fixed question set (median, max), the bot
  *    (real engine and Bedrock client, scripted fake Bedrock) against a naive prompt that
  *    pastes the period's cost table. See ./ai-tokens.ts.
+ * 7. Anomalies: precision, recall and F1 of the anomaly detector on the demo organisation's
+ *    injected anomalies and on NAB's AWS CloudWatch series, beside a rolling 7-day mean + 2σ
+ *    baseline on the same data; and the time to scan 10,000 daily series × 400 days on one
+ *    core. See ./anomaly-quality.ts and ./anomaly-speed.ts.
  *
  * `BENCH=name[,name…]` runs only those sections: queries (1 and 2, and the large organisation
- * on PostgreSQL), memory (3), slack-ack (4), digests (5), ai-tokens (6); unset, all of them.
+ * on PostgreSQL), memory (3), slack-ack (4), digests (5), ai-tokens (6), anomalies (7); unset,
+ * all of them.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -37,6 +42,8 @@ import { startFakeCostExplorer } from '../support/fake-cost-explorer.js';
 import { createScratchDatabase } from '../support/test-database.js';
 import { engineFor, FixedClock, startFakeAws, testSyncSettings } from '../support/world.js';
 import { benchAiTokens } from './ai-tokens.js';
+import { benchAnomalyQuality } from './anomaly-quality.js';
+import { benchAnomalySpeed } from './anomaly-speed.js';
 import { benchDigests } from './digests.js';
 import { benchSlackAck } from './slack-ack.js';
 
@@ -61,7 +68,7 @@ const QUERY_MIX = [
 ];
 
 /** Sections `BENCH` may name. */
-const SECTIONS = ['queries', 'memory', 'slack-ack', 'digests', 'ai-tokens'] as const;
+const SECTIONS = ['queries', 'memory', 'slack-ack', 'digests', 'ai-tokens', 'anomalies'] as const;
 
 /** The sections to run: those `BENCH` names (comma-separated), or all of them. */
 function selectedSections(): ReadonlySet<string> {
@@ -79,6 +86,10 @@ async function main(): Promise<void> {
   if (run.has('slack-ack')) await benchAllSlackAck();
   if (run.has('digests')) await benchAllDigests();
   if (run.has('ai-tokens')) await benchAiTokens();
+  if (run.has('anomalies')) {
+    await benchAnomalyQuality();
+    await benchAnomalySpeed();
+  }
 }
 
 async function benchQueries(): Promise<void> {
