@@ -4,7 +4,7 @@
  * and PGlite alike.
  */
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, check, date, index, integer, numeric, pgTable, primaryKey, serial, text, timestamp, unique } from 'drizzle-orm/pg-core';
+import { bigint, boolean, check, date, doublePrecision, index, integer, jsonb, numeric, pgTable, primaryKey, serial, text, timestamp, unique } from 'drizzle-orm/pg-core';
 
 /** Exact amounts: Cost Explorer reports 10 fractional digits. */
 const amount = (name: string) => numeric(name, { precision: 24, scale: 10 }).notNull();
@@ -227,5 +227,94 @@ export const aiUsage = pgTable(
     index('ai_usage_requester_at_idx').on(table.requester, table.at),
     index('ai_usage_at_idx').on(table.at),
     check('ai_usage_outcome_check', sql`${table.outcome} in ('answered', 'fallback')`),
+  ],
+);
+
+/** An anomaly's scope as stored in `anomalies.scope`: the AnomalyScope as it was detected. */
+export interface StoredScope {
+  readonly kind: string;
+  readonly team?: string;
+  readonly value?: string;
+}
+
+/** An anomaly driver as stored in `anomalies.drivers`: the impact as exact decimal text, never a JSON number. */
+export interface StoredDriver {
+  readonly dimension: string;
+  readonly key: string;
+  readonly impact: string;
+}
+
+/**
+ * Detected cost anomalies, shared by every instance: one row per event, keyed by the
+ * detector's identity so a later scan updates it instead of adding a second one, and with
+ * what people decided about it (status). `version` grows whenever anything an alert shows
+ * changes, so alert messages behind it are updated in place. Amounts are exact numerics;
+ * `team` null means no team can be named, '' is spend without the team tag.
+ */
+export const anomalies = pgTable(
+  'anomalies',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    key: text('key').notNull().unique('anomalies_key_key'),
+    scope: jsonb('scope').$type<StoredScope>().notNull(),
+    team: text('team'),
+    firstDay: date('first_day', { mode: 'string' }).notNull(),
+    lastDay: date('last_day', { mode: 'string' }).notNull(),
+    active: boolean('active').notNull(),
+    expected: amount('expected'),
+    actual: amount('actual'),
+    impact: amount('impact'),
+    severity: text('severity').notNull(),
+    score: doublePrecision('score').notNull(),
+    currency: text('currency').notNull(),
+    drivers: jsonb('drivers').$type<StoredDriver[]>().notNull(),
+    source: text('source').notNull(),
+    awsAnomalyId: text('aws_anomaly_id'),
+    status: text('status').notNull().default('open'),
+    statusBy: text('status_by'),
+    statusAt: timestamp('status_at', { withTimezone: true }),
+    snoozedUntil: timestamp('snoozed_until', { withTimezone: true }),
+    version: integer('version').notNull().default(1),
+    detectedAt: timestamp('detected_at', { withTimezone: true }).notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
+  },
+  (table) => [
+    index('anomalies_last_day_idx').on(table.lastDay),
+    index('anomalies_team_last_day_idx').on(table.team, table.lastDay),
+    check('anomalies_severity_check', sql`${table.severity} in ('low', 'medium', 'high')`),
+    check('anomalies_source_check', sql`${table.source} in ('finops', 'aws', 'both')`),
+    check('anomalies_status_check', sql`${table.status} in ('open', 'acknowledged', 'snoozed', 'dismissed')`),
+  ],
+);
+
+/**
+ * Where each anomaly's alert goes and how far its delivery got: one row per (anomaly,
+ * conversation), so "each alert once" is a property of the table across instances. A row
+ * whose `posted_version` is behind its anomaly's `version` has something to post or update;
+ * an instance takes it under a lease (`claimed_by`, `lease_until`). After a passing failure
+ * `lease_until` is kept, with no holder, as the earliest time of the next attempt.
+ */
+export const anomalyAlerts = pgTable(
+  'anomaly_alerts',
+  {
+    anomalyId: bigint('anomaly_id', { mode: 'number' })
+      .notNull()
+      .references(() => anomalies.id, { onDelete: 'cascade' }),
+    platform: text('platform').notNull(),
+    conversationId: text('conversation_id').notNull(),
+    messageId: text('message_id'),
+    postedVersion: integer('posted_version').notNull().default(0),
+    attempts: integer('attempts').notNull().default(0),
+    claimedBy: text('claimed_by'),
+    leaseUntil: timestamp('lease_until', { withTimezone: true }),
+    error: text('error'),
+    permanentFailure: boolean('permanent_failure').notNull().default(false),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().default(sql`now()`),
+  },
+  (table) => [
+    primaryKey({ columns: [table.anomalyId, table.platform, table.conversationId] }),
+    // The alerts still worth delivering, by anomaly and the version they show: what the claim joins on.
+    index('anomaly_alerts_pending_idx').on(table.anomalyId, table.postedVersion).where(sql`not ${table.permanentFailure}`),
+    check('anomaly_alerts_platform_check', sql`${table.platform} in ('slack', 'teams')`),
   ],
 );
