@@ -33,6 +33,14 @@ export interface Config {
     readonly answersPerHour: number;
     readonly channelTeams: ReadonlyMap<string, readonly string[]> | undefined;
   };
+  /** Anomaly alerts: the bars (organisation-wide and per team) and where untagged spend's alerts go. */
+  readonly anomalies: {
+    readonly minImpactUsd: number;
+    readonly minPercent: number;
+    readonly teamThresholds: ReadonlyMap<string, { readonly minImpact: number; readonly minRelative: number }>;
+    /** A Slack channel id. */
+    readonly fallbackChannel: string | undefined;
+  };
   readonly slack:
     | { readonly botToken: string; readonly signingSecret: string | undefined; readonly appToken: string | undefined; readonly apiUrl: string | undefined }
     | undefined;
@@ -79,6 +87,10 @@ const schema = z.object({
   ),
   FINOPS_AI_ANSWERS_PER_HOUR: optionalText.pipe(z.string().regex(/^\d{1,6}$/, 'must be a whole number of AI answers per person per hour').optional()),
   FINOPS_CHANNEL_TEAMS: optionalText,
+  FINOPS_ANOMALY_MIN_USD: optionalText.pipe(z.string().regex(/^\d{1,9}(\.\d{1,2})?$/, 'must be the least USD a day above expected that counts, such as 50').optional()),
+  FINOPS_ANOMALY_MIN_PERCENT: optionalText.pipe(z.string().regex(/^\d{1,4}(\.\d+)?$/, 'must be the least percent above expected that counts, such as 20').optional()),
+  FINOPS_ANOMALY_TEAM_THRESHOLDS: optionalText,
+  FINOPS_ANOMALY_FALLBACK_CHANNEL: optionalText.pipe(z.string().regex(/^[CGD][A-Z0-9]{6,}$/, 'must be a Slack channel id such as C0123ABCD').optional()),
   SLACK_BOT_TOKEN: optionalText.pipe(z.string().startsWith('xoxb-', 'must be a bot token starting with xoxb-').optional()),
   SLACK_SIGNING_SECRET: optionalText,
   SLACK_APP_TOKEN: optionalText.pipe(z.string().startsWith('xapp-', 'must be an app-level token starting with xapp-').optional()),
@@ -120,6 +132,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   }
   if (teams && appType === 'SingleTenant' && !teams.tenantId) throw new ConfigError('MICROSOFT_APP_TENANT_ID is required when MICROSOFT_APP_TYPE is SingleTenant.');
   if (e.DATABASE_IAM_AUTH === 'true' && !e.DATABASE_URL) throw new ConfigError('DATABASE_IAM_AUTH needs DATABASE_URL (the RDS Proxy endpoint, without a password).');
+  const minImpact = e.FINOPS_ANOMALY_MIN_USD === undefined ? 50 : Number(e.FINOPS_ANOMALY_MIN_USD);
+  const minPercent = e.FINOPS_ANOMALY_MIN_PERCENT === undefined ? 20 : Number(e.FINOPS_ANOMALY_MIN_PERCENT);
   return {
     port: Number(e.PORT ?? 3000),
     logLevel: e.LOG_LEVEL ?? 'info',
@@ -141,9 +155,32 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       answersPerHour: e.FINOPS_AI_ANSWERS_PER_HOUR === undefined ? 30 : Number(e.FINOPS_AI_ANSWERS_PER_HOUR),
       channelTeams: e.FINOPS_CHANNEL_TEAMS === undefined ? undefined : parseChannelTeams(e.FINOPS_CHANNEL_TEAMS),
     },
+    anomalies: {
+      minImpactUsd: minImpact,
+      minPercent,
+      teamThresholds: parseTeamThresholds(e.FINOPS_ANOMALY_TEAM_THRESHOLDS ?? '', { minImpact, minRelative: minPercent / 100 }),
+      fallbackChannel: e.FINOPS_ANOMALY_FALLBACK_CHANNEL,
+    },
     slack,
     teams,
   };
+}
+
+/**
+ * Reads `payments=200/30;search=100`: each team's least USD a day above expected, and
+ * optionally least percent above expected (the organisation's when left out).
+ */
+function parseTeamThresholds(text: string, defaults: { minImpact: number; minRelative: number }): ReadonlyMap<string, { minImpact: number; minRelative: number }> {
+  const thresholds = new Map<string, { minImpact: number; minRelative: number }>();
+  for (const rule of text.split(';').map((part) => part.trim()).filter(Boolean)) {
+    const match = /^(.+?)\s*=\s*(\d{1,9}(?:\.\d{1,2})?)\s*(?:\/\s*(\d{1,4}(?:\.\d+)?))?$/.exec(rule);
+    if (!match) throw new ConfigError(`FINOPS_ANOMALY_TEAM_THRESHOLDS must be rules like payments=200/30;search=100 (USD a day, then optionally percent) (got ${quote(rule)}).`);
+    const [, rawTeam, usd, percent] = match as unknown as [string, string, string, string | undefined];
+    const team = rawTeam.trim().toLowerCase() === 'untagged' ? '' : rawTeam.trim();
+    if (thresholds.has(team)) throw new ConfigError(`FINOPS_ANOMALY_TEAM_THRESHOLDS lists ${quote(rawTeam.trim())} twice.`);
+    thresholds.set(team, { minImpact: Number(usd), minRelative: percent === undefined ? defaults.minRelative : Number(percent) / 100 });
+  }
+  return thresholds;
 }
 
 function cronExpression() {

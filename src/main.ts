@@ -22,13 +22,19 @@ import { type RouteHandler, startHttpServer } from './channels/http/http-server.
 import { createSlackChannel, SLACK_EVENTS_PATH, type SlackChannel } from './channels/slack/slack-channel.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
-import type { Clock, CostSource, LanguageModel } from './ports.js';
+import type { AlertNotifier, AwsAnomalyFeed, Clock, CostSource, LanguageModel, Platform } from './ports.js';
 import { BedrockLanguageModel, createBedrockClient } from './adapters/aws/bedrock-model.js';
 import { PgConversationStore } from './adapters/db/conversation-store.js';
 import { PgAiUsageLedger } from './adapters/db/ai-usage-ledger.js';
 import { loadPromptFiles } from './adapters/prompts/prompt-files.js';
 import { DEFAULT_AI_LIMITS } from './app/ai/agent.js';
 import { OTHER_CONVERSATIONS } from './app/team-access.js';
+import { PgAnomalyStore } from './adapters/db/anomaly-store.js';
+import { CostAnomalyFeed } from './adapters/aws/cost-anomaly-feed.js';
+import { AnomalyMonitor } from './app/anomalies/monitor.js';
+import { DEFAULT_SCAN_SETTINGS } from './app/anomalies/scan.js';
+import { DEFAULT_DETECTOR_SETTINGS } from './core/anomaly.js';
+import { labellerFor } from './app/report-context.js';
 
 /** The assembled application. */
 export interface FinOpsApp {
@@ -41,6 +47,14 @@ export interface FinOpsApp {
   readonly handlerDeps: HandlerDeps;
   /** Subscriptions and the digest delivery ledger. */
   readonly digests: PgDigestStore;
+  /** Detected anomalies and their alerts. */
+  readonly anomalies: PgAnomalyStore;
+  /** The anomaly monitor in use (scans after each sync; alerts through the notifiers it was given). */
+  monitor(): AnomalyMonitor;
+  /** From now on, anomaly alerts go out through these notifiers. */
+  useAlertNotifiers(notifiers: ReadonlyMap<Platform, AlertNotifier>): AnomalyMonitor;
+  /** Scans for anomalies now and delivers pending alerts; never throws. */
+  scanAnomalies(): Promise<void>;
   /** Syncs stale facets (or all recent days with `force`); never throws. */
   sync(options?: { force?: boolean }): Promise<SyncReport | undefined>;
   /** Resolves when no sync is running, or after `timeoutMs`. */
@@ -63,6 +77,8 @@ export interface AppOverrides {
   readonly model?: LanguageModel;
   /** Most time one AI answer may take (60 s in production). */
   readonly aiTimeoutMs?: number;
+  /** AWS Cost Anomaly Detection (production: with the `aws` source, the real API). */
+  readonly awsAnomalyFeed?: AwsAnomalyFeed;
 }
 
 /** A running `serve`. */
@@ -94,10 +110,12 @@ export async function createFinOpsApp(config: Config, logger: Logger, overrides:
       ? new CostExplorerSource({ client: createCostExplorerClient(), ledger: store, clock, logger })
       : new DemoCostSource());
   const digests = new PgDigestStore(database.db);
+  const anomalies = new PgAnomalyStore(database.db);
   const prompts = loadPromptFiles();
   const model = overrides.model ?? (config.bedrockModelId ? new BedrockLanguageModel(config.bedrockModelId, { client: createBedrockClient() }) : undefined);
   const handlerDeps: HandlerDeps = {
     store,
+    anomalies,
     clock,
     settings: {
       timeZone: config.timeZone,
@@ -127,11 +145,42 @@ export async function createFinOpsApp(config: Config, logger: Logger, overrides:
     ...(source.kind === 'demo' ? { readyAfterHourUtc: 0 } : {}),
     ...(overrides.backfillDays === undefined ? {} : { backfillDays: overrides.backfillDays }),
   };
+  const awsFeed =
+    overrides.awsAnomalyFeed ?? (config.costSource === 'aws' && !overrides.source ? new CostAnomalyFeed({ ledger: store, clock, logger }) : undefined);
+  const monitorFor = (notifiers: ReadonlyMap<Platform, AlertNotifier>) =>
+    new AnomalyMonitor({
+      store,
+      anomalies,
+      subscriptions: digests,
+      notifiers,
+      clock,
+      logger: logger.child({ component: 'anomalies' }),
+      holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+      scan: {
+        ...DEFAULT_SCAN_SETTINGS,
+        detector: { ...DEFAULT_DETECTOR_SETTINGS, minImpact: config.anomalies.minImpactUsd, minRelative: config.anomalies.minPercent / 100 },
+        teamThresholds: config.anomalies.teamThresholds,
+        metric: config.defaultMetric,
+      },
+      fallback: config.anomalies.fallbackChannel ? { platform: 'slack', conversationId: config.anomalies.fallbackChannel } : undefined,
+      awsFeed,
+      accountLabel: () => labellerFor(handlerDeps, 'account'),
+    });
+  let monitor = monitorFor(new Map());
+  const scanAnomalies = async (): Promise<void> => {
+    try {
+      await monitor.run();
+    } catch (error) {
+      logger.error({ err: error, component: 'anomalies' }, 'anomaly scan failed');
+    }
+  };
   const runSync = async (options?: { force?: boolean }): Promise<SyncReport | undefined> => {
     try {
       const report = await syncCosts({ source, store, clock }, syncSettings, options);
       if (report.ran) logger.info({ synced: report.synced, errors: report.errors.length }, 'cost sync finished');
       for (const error of report.errors) logger.warn({ facet: error.facet, err: error.cause }, error.message);
+      // New days: look for anomalies in them (one instance scans; the others find the lease taken).
+      if (report.synced.length > 0) await scanAnomalies();
       return report;
     } catch (error) {
       logger.error({ err: error }, 'cost sync failed');
@@ -149,6 +198,10 @@ export async function createFinOpsApp(config: Config, logger: Logger, overrides:
     engine,
     handlerDeps,
     digests,
+    anomalies,
+    monitor: () => monitor,
+    useAlertNotifiers: (notifiers) => (monitor = monitorFor(notifiers)),
+    scanAnomalies,
     sync: (options) => (running ??= runSync(options).finally(() => (running = undefined))),
     idle: async (timeoutMs) => {
       if (running) await Promise.race([running, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
@@ -214,8 +267,26 @@ export async function serve(
   ];
   // Digests need somewhere to go: without a chat platform there is nothing to post.
   const digests = slack ? await startDigests(app, config, logger, slack, overrides) : undefined;
+  if (slack) {
+    app.useAlertNotifiers(new Map([['slack', slack.alerts]]));
+    // Alerts a crashed or stopped instance left half-done, and updates after clicks on other instances.
+    tasks.push(
+      cron.schedule(overrides.digestSweepCron ?? '*/15 * * * * *', () => void app.monitor().deliverPending().catch((error: unknown) => logger.error({ err: error }, 'anomaly alert delivery failed')), {
+        noOverlap: true,
+        name: 'anomaly-alerts',
+      }),
+    );
+  }
   // First sync in the background: the server answers health checks meanwhile.
-  void app.isStale().then((stale) => (stale && !stopping.aborted ? app.sync() : undefined), (error: unknown) => logger.error({ err: error }, 'could not read sync state'));
+  // Already current (a restart): scan anyway, so anomalies found while this instance was down are alerted.
+  void app.isStale().then(
+    async (stale) => {
+      if (stopping.aborted) return;
+      if (stale) await app.sync();
+      else await app.scanAnomalies();
+    },
+    (error: unknown) => logger.error({ err: error }, 'could not read sync state'),
+  );
   const consoleStop = new AbortController();
   let consoleDone: Promise<void> = Promise.resolve();
   if (!config.slack && !config.teams) {
@@ -290,6 +361,8 @@ export function slackChannelFor(slack: NonNullable<Config['slack']>, app: FinOps
     appToken: slack.appToken,
     apiUrl: slack.apiUrl,
     engine: app.engine,
+    // The monitor changes once alerts are wired: clicks always reach the current one.
+    anomalies: { decide: (request) => app.monitor().decide(request) },
     deliveries: new PgDeliveryLedger(app.database.db, (error) => logger.warn({ err: error }, 'could not prune old Slack deliveries')),
     logger,
     // The embedded database answers on this thread: one answer at a time keeps acks prompt.

@@ -87,6 +87,14 @@ export interface SyncState {
   readonly lastError: string | undefined;
 }
 
+/** One day's sum for one key of a grouping. */
+export interface DailyKeyedAmount {
+  readonly date: PlainDate;
+  readonly team: string;
+  readonly value: string;
+  readonly amount: Amount;
+}
+
 /** A filter on the stored facts. */
 export interface FactQuery {
   readonly range: DateRange;
@@ -108,6 +116,12 @@ export interface CostStore {
   sumBy(facet: Facet, by: 'value' | 'team', query: FactQuery): Promise<KeyedAmount[]>;
   /** Daily totals of a facet over a range (days without facts are absent). */
   sumByDay(facet: Facet, query: FactQuery): Promise<KeyedAmount[]>;
+  /**
+   * Daily sums of a facet by team, by facet value, or by both, oldest first: every series of
+   * a kind in one read (what the anomaly scan needs). Days without facts are absent; the
+   * part a row is not grouped by is ''.
+   */
+  sumByDayAndKey(facet: Facet, by: 'team' | 'value' | 'team-value', query: FactQuery): Promise<DailyKeyedAmount[]>;
   /** Currency of the stored facts (Cost Explorer reports one currency per payer). */
   currency(): Promise<string | undefined>;
   /** Every team that has spend in the store (untagged included, as ''). */
@@ -186,6 +200,8 @@ export interface SubscriptionStore {
   unsubscribe(target: Pick<Subscription, 'platform' | 'conversationId' | 'cadence' | 'team'>): Promise<boolean>;
   /** The conversation's subscriptions, with the last delivery of each. */
   listFor(platform: Platform, conversationId: string): Promise<{ subscription: Subscription; lastDelivery: DeliveryRecord | undefined }[]>;
+  /** The conversations subscribed to a team's digest (either cadence; '' = untagged spend): where its anomaly alerts go. */
+  conversationsFor(team: string): Promise<{ platform: Platform; conversationId: string }[]>;
   /** The distinct time zones of subscriptions of each cadence (the scheduler runs one timer per pair). */
   schedules(): Promise<{ cadence: Cadence; timeZone: string }[]>;
 }

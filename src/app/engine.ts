@@ -17,6 +17,7 @@ import { handleTop } from './handlers/top.js';
 import { parseCommand, stripInvocation } from './parse-command.js';
 import { AiAnswerer, type AiDeps, type AnswerHooks, conversationKey, DEFAULT_AI_LIMITS } from './ai/agent.js';
 import { handleAiUsage } from './handlers/ai-usage.js';
+import { handleAnomalies } from './handlers/anomalies.js';
 import { accessFor, permittedTeam, seesEveryTeam } from './team-access.js';
 import { FinOpsError, isFinOpsError } from '../core/errors.js';
 import type { HandlerDeps } from './report-context.js';
@@ -44,6 +45,7 @@ export const OFFERED_COMMANDS: readonly CommandName[] = [
   'top',
   'forecast',
   'tags',
+  'anomalies',
   'ask',
   'explain',
   'digest',
@@ -84,7 +86,8 @@ export class CommandEngine {
     // Without a subscription store (a bare engine in tests or tools) there is nothing to
     // subscribe to; without a usage ledger there is no AI spend to show.
     this.offered = OFFERED_COMMANDS.filter(
-      (name) => (deps.subscriptions || !SUBSCRIPTION_COMMANDS.includes(name)) && (deps.ai?.usage || name !== 'ai-usage'),
+      (name) =>
+        (deps.subscriptions || !SUBSCRIPTION_COMMANDS.includes(name)) && (deps.ai?.usage || name !== 'ai-usage') && (deps.anomalies || name !== 'anomalies'),
     );
     this.ai = new AiAnswerer(deps, { prompts: NO_PROMPTS, limits: DEFAULT_AI_LIMITS, ...deps.ai, logger });
   }
@@ -145,6 +148,8 @@ export class CommandEngine {
       case 'tags':
         if (!seesEveryTeam(access)) throw new FinOpsError('command_invalid', 'Tag coverage looks at the whole organisation, which this conversation cannot see.');
         return handleTags(this.deps, command);
+      case 'anomalies':
+        return handleAnomalies({ ...this.deps, anomalies: this.deps.anomalies! }, { ...command, team: permittedTeam(access, command.team) });
       case 'ask':
         return this.ai.ask(command.question, context, hooks);
       case 'explain':

@@ -22,7 +22,7 @@ import {
 } from '../core/period.js';
 import type { ReplyBlock } from '../core/reply.js';
 import { closestMatch } from '../core/suggest.js';
-import type { Clock, CostStore, SyncState } from '../ports.js';
+import type { AnomalyStore, Clock, CostStore, SyncState } from '../ports.js';
 
 /** Settings the handlers read. */
 export interface EngineSettings {
@@ -44,6 +44,8 @@ export interface EngineSettings {
 /** Dependencies of the command handlers. */
 export interface HandlerDeps {
   readonly store: CostStore;
+  /** Detected anomalies, for `anomalies` and the digests' open anomalies (absent: neither shows any). */
+  readonly anomalies?: AnomalyStore | undefined;
   readonly clock: Clock;
   readonly settings: EngineSettings;
 }

@@ -165,7 +165,7 @@ export type AwsAnomalyFeedback = 'YES' | 'NO' | 'PLANNED_ACTIVITY';
 
 /** AWS Cost Anomaly Detection (only with the `aws` cost source). */
 export interface AwsAnomalyFeed {
-  /** Every anomaly (all pages) whose start lies in `range`. Each page is a paid request. */
+  /** Every anomaly (all pages) AWS reports for `range` (AWS filters by end date, so some start before it). Each page is a paid request. */
   getAnomalies(range: DateRange): Promise<AwsAnomaly[]>;
   /** Tells AWS what people decided. */
   provideFeedback(anomalyId: string, feedback: AwsAnomalyFeedback): Promise<void>;
@@ -179,11 +179,18 @@ export interface AlertButton {
   readonly style?: 'primary' | 'danger';
 }
 
+/** An alert as a message: the reply, its buttons, and who decided its status (the platform names them its own way). */
+export interface AlertMessage {
+  readonly reply: Reply;
+  readonly buttons: readonly AlertButton[];
+  readonly decision?: { readonly status: AnomalyStatus; readonly userId: string } | undefined;
+}
+
 /** Posts alerts into conversations of one platform and updates them in place. */
 export interface AlertNotifier {
   readonly platform: 'slack' | 'teams';
   /** Posts the alert; returns the message id. Throws a DeliveryError when the platform refuses. */
-  post(conversationId: string, reply: Reply, buttons: readonly AlertButton[]): Promise<string>;
+  post(conversationId: string, message: AlertMessage): Promise<string>;
   /** Replaces a posted alert. Throws a DeliveryError when the platform refuses. */
-  update(conversationId: string, messageId: string, reply: Reply, buttons: readonly AlertButton[]): Promise<void>;
+  update(conversationId: string, messageId: string, message: AlertMessage): Promise<void>;
 }

@@ -10,7 +10,7 @@ import { and, eq, gte, lt, sql, sum, type SQL } from 'drizzle-orm';
 import type { CostFact, Facet, KeyedAmount } from '../../core/cost-model.js';
 import { amountToDecimalString, parseAmount } from '../../core/money.js';
 import type { DateRange } from '../../core/period.js';
-import type { FactQuery } from '../../ports.js';
+import type { DailyKeyedAmount, FactQuery } from '../../ports.js';
 import type { Db } from './database.js';
 import { costFacts, costRollups } from './schema.js';
 
@@ -88,6 +88,27 @@ export async function sumFactsByDay(db: Db, facet: Facet, query: FactQuery): Pro
     .groupBy(costFacts.usageDate)
     .orderBy(costFacts.usageDate);
   return rows.map((row) => ({ key: row.key, amount: parseAmount(row.amount ?? '0') }));
+}
+
+/** Daily sums by team, value or both, oldest first; organisation-wide team or value sums read the rollups. */
+export async function sumFactsByDayAndKey(db: Db, facet: Facet, by: 'team' | 'value' | 'team-value', query: FactQuery): Promise<DailyKeyedAmount[]> {
+  if (by !== 'team-value' && query.team === undefined && query.value === undefined) {
+    const rows = await db
+      .select({ date: sql<string>`to_char(${costRollups.usageDate}, 'YYYY-MM-DD')`, key: costRollups.key, amount: ROLLUP_METRIC[query.metric] })
+      .from(costRollups)
+      .where(rollupFilter(facet, by, query.range))
+      .orderBy(costRollups.usageDate, costRollups.key);
+    return rows.map((row) => ({ date: row.date, team: by === 'team' ? row.key : '', value: by === 'value' ? row.key : '', amount: parseAmount(row.amount) }));
+  }
+  const team = by === 'value' ? sql<string>`''` : costFacts.team;
+  const value = by === 'team' ? sql<string>`''` : costFacts.value;
+  const rows = await db
+    .select({ date: sql<string>`to_char(${costFacts.usageDate}, 'YYYY-MM-DD')`, team, value, amount: sum(FACT_METRIC[query.metric]) })
+    .from(costFacts)
+    .where(factFilter(facet, query))
+    .groupBy(costFacts.usageDate, team, value)
+    .orderBy(costFacts.usageDate, team, value);
+  return rows.map((row) => ({ date: row.date, team: row.team, value: row.value, amount: parseAmount(row.amount ?? '0') }));
 }
 
 /**

@@ -8,8 +8,8 @@ import { and, count, eq, gt, gte, sql, sum } from 'drizzle-orm';
 import { type CostFact, type CostMetric, type Facet, type KeyedAmount, TOTAL_FACET } from '../../core/cost-model.js';
 import { amountToDecimalString, parseAmount } from '../../core/money.js';
 import type { DateRange, PlainDate } from '../../core/period.js';
-import type { ApiRequestLedger, ApiRequestRecord, CostStore, FactQuery, SourceForecast, SyncState } from '../../ports.js';
-import { replaceFactRange, sumFacts, sumFactsByDay } from './cost-facts.js';
+import type { ApiRequestLedger, ApiRequestRecord, CostStore, DailyKeyedAmount, FactQuery, SourceForecast, SyncState } from '../../ports.js';
+import { replaceFactRange, sumFacts, sumFactsByDay, sumFactsByDayAndKey } from './cost-facts.js';
 import { databaseUnavailable, isConnectionError, selectRows, type Db } from './database.js';
 import { acquireLease, releaseLease } from './job-lease.js';
 import { accountNames, apiRequests, costFacts, sourceForecasts, syncState } from './schema.js';
@@ -35,6 +35,10 @@ export class PgCostStore implements CostStore, ApiRequestLedger {
 
   async sumByDay(facet: Facet, query: FactQuery): Promise<KeyedAmount[]> {
     return guard(() => sumFactsByDay(this.db, facet, query));
+  }
+
+  async sumByDayAndKey(facet: Facet, by: 'team' | 'value' | 'team-value', query: FactQuery): Promise<DailyKeyedAmount[]> {
+    return guard(() => sumFactsByDayAndKey(this.db, facet, by, query));
   }
 
   async currency(): Promise<string | undefined> {

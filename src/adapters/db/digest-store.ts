@@ -52,6 +52,15 @@ export class PgDigestStore implements SubscriptionStore, DigestDeliveryStore {
     return removed.length > 0;
   }
 
+  async conversationsFor(team: string): Promise<{ platform: Platform; conversationId: string }[]> {
+    const rows = await this.db
+      .selectDistinct({ platform: digestSubscriptions.platform, conversationId: digestSubscriptions.conversationId })
+      .from(digestSubscriptions)
+      .where(eq(digestSubscriptions.team, team))
+      .orderBy(asc(digestSubscriptions.platform), asc(digestSubscriptions.conversationId));
+    return rows.map((row) => ({ platform: row.platform as Platform, conversationId: row.conversationId }));
+  }
+
   async listFor(platform: Platform, conversationId: string): Promise<{ subscription: Subscription; lastDelivery: DeliveryRecord | undefined }[]> {
     const subscriptions = await this.db
       .select()

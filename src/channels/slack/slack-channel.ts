@@ -9,10 +9,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { App, HTTPReceiver, type Receiver, SocketModeReceiver, webApi } from '@slack/bolt';
 import type { Logger } from '../../logger.js';
-import type { DeliveryLedger, DigestNotifier } from '../../ports.js';
+import type { AlertNotifier, DeliveryLedger, DigestNotifier } from '../../ports.js';
 import type { RouteHandler } from '../http/http-server.js';
 import { WorkQueue } from '../work-queue.js';
-import { registerSlackListeners, type SlackEngine } from './slack-listeners.js';
+import { registerSlackListeners, type SlackAnomalyDesk, type SlackEngine } from './slack-listeners.js';
+import { SlackAlertNotifier } from './slack-alerts.js';
 import { slackLogger } from './slack-logger.js';
 import { SlackDigestNotifier } from './slack-notifier.js';
 
@@ -46,6 +47,8 @@ export interface SlackChannelOptions {
   /** Web API base URL (GovSlack, tests); Slack's own by default. */
   readonly apiUrl?: string | undefined;
   readonly engine: SlackEngine;
+  /** Takes the clicks on anomaly alerts. */
+  readonly anomalies?: SlackAnomalyDesk | undefined;
   readonly deliveries: DeliveryLedger;
   readonly logger: Logger;
   /** Retries of a failed Web API call (429s wait for their `Retry-After` first). */
@@ -65,6 +68,8 @@ export interface SlackChannel {
   readonly route: RouteHandler | undefined;
   /** Posts digests into channels with the bot token. */
   readonly notifier: DigestNotifier;
+  /** Posts and updates anomaly alerts with the bot token. */
+  readonly alerts: AlertNotifier;
   /** Looks up the bot's identity and, in Socket Mode, connects. */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -108,12 +113,13 @@ export function createSlackChannel(options: SlackChannelOptions): SlackChannel {
   });
   const answers = new WorkQueue(options.answerConcurrency ?? DEFAULT_ANSWER_CONCURRENCY);
   const conversations = new WorkQueue(options.conversationConcurrency ?? DEFAULT_CONVERSATION_CONCURRENCY);
-  registerSlackListeners(app, { engine: options.engine, deliveries: options.deliveries, logger: options.logger, answers, conversations });
+  registerSlackListeners(app, { engine: options.engine, anomalies: options.anomalies, deliveries: options.deliveries, logger: options.logger, answers, conversations });
   const now = options.now ?? Date.now;
   let stopping = false;
   return {
     mode: socketMode ? 'socket' : 'http',
     notifier: new SlackDigestNotifier(client),
+    alerts: new SlackAlertNotifier(client),
     route: httpReceiver ? guardSlackRoute(httpReceiver.requestListener, { now, logger: options.logger, stopping: () => stopping }) : undefined,
     start: async () => {
       identity.lookUp();

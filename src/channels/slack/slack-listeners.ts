@@ -18,6 +18,9 @@ import { answerInThread } from './slack-ai.js';
 import { type AssistantQuestion, createFinOpsAssistant } from './slack-assistant.js';
 import { slackErrorCode } from './slack-errors.js';
 import { answerPrivately, respondOrLog } from './slack-replies.js';
+import { ANOMALY_ACTIONS, type AnomalyDecision } from '../../app/anomalies/present.js';
+import type { DecisionResult } from '../../app/anomalies/monitor.js';
+import { renderAlertMessage } from './slack-alerts.js';
 
 /** The slash command this app registers (the manifest declares the same). */
 export const SLASH_COMMAND = '/finops';
@@ -79,8 +82,15 @@ export interface SlackEngine {
   dashboard(context: SlackRequestContext): Promise<readonly Reply[]>;
 }
 
+/** What the Slack channel needs to take decisions on anomaly alerts. */
+export interface SlackAnomalyDesk {
+  decide(request: { anomalyId: number; decision: AnomalyDecision; userId: string; conversation: { platform: 'slack'; conversationId: string } }): Promise<DecisionResult>;
+}
+
 interface ListenerDeps {
   readonly engine: SlackEngine;
+  /** Takes the clicks on anomaly alerts' buttons; absent, the buttons say they cannot be used. */
+  readonly anomalies?: SlackAnomalyDesk | undefined;
   readonly deliveries: DeliveryLedger;
   readonly logger: Logger;
   /** Where the work after the acknowledgement waits its turn: slash commands, clicks, App Home. */
@@ -125,6 +135,38 @@ export function registerSlackListeners(app: App, deps: ListenerDeps): void {
     if (body.type !== 'block_actions' || action.type !== 'button') return;
     await deps.answers.run(() => shareReply(body, action.value ?? '', respond));
   });
+
+  const decisions = new Map<string, AnomalyDecision>(Object.entries(ANOMALY_ACTIONS).map(([decision, actionId]) => [actionId, decision as AnomalyDecision]));
+  app.action(new RegExp(`^(${[...decisions.keys()].join('|')})$`), async ({ ack, body, action, respond }: SlackActionMiddlewareArgs & AllMiddlewareArgs) => {
+    await ack();
+    if (body.type !== 'block_actions' || action.type !== 'button') return;
+    await deps.answers.run(() => decideAnomaly(body, decisions.get('action_id' in action ? action.action_id : '')!, action.value ?? '', respond));
+  });
+
+  /** A click on an alert's button: the decision is stored, and the alert redrawn in place. */
+  const decideAnomaly = async (body: BlockAction, decision: AnomalyDecision, value: string, respond: RespondFn): Promise<void> => {
+    const anomalyId = Number(value);
+    const conversationId = body.channel?.id;
+    const privately = (text: string) => respondOrLog(respond, { response_type: 'ephemeral', replace_original: false, text }, log);
+    if (!deps.anomalies || !Number.isSafeInteger(anomalyId) || anomalyId <= 0 || !conversationId) {
+      await privately('This button cannot be used here.');
+      return;
+    }
+    let result: DecisionResult;
+    try {
+      result = await deps.anomalies.decide({ anomalyId, decision, userId: body.user.id, conversation: { platform: 'slack', conversationId } });
+    } catch (error) {
+      log.error({ err: error, anomaly: anomalyId, decision }, 'could not record an anomaly decision');
+      await privately('I could not record that just now (the details are logged); please try the button again in a minute.');
+      return;
+    }
+    if (!result.ok) {
+      await privately(result.reason);
+      return;
+    }
+    await respondOrLog(respond, { replace_original: true, ...renderAlertMessage(result.message) }, log);
+    if (!result.changed) await privately('That was already recorded; nothing changed.');
+  };
 
   /**
    * Posts an answer for the whole channel and removes the private copy. One share per

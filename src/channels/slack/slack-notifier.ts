@@ -31,6 +31,9 @@ const PERMANENT = new Set([
   'msg_too_long',
   'invalid_blocks',
   'invalid_arguments',
+  'message_not_found',
+  'cant_update_message',
+  'edit_window_closed',
 ]);
 
 /** Digests to Slack through the bot's Web API client. */
@@ -66,7 +69,8 @@ export class SlackDigestNotifier implements DigestNotifier {
   }
 }
 
-function deliveryError(error: unknown, conversationId: string): DeliveryError {
+/** A Slack refusal as a DeliveryError that says whether a person must act. */
+export function deliveryError(error: unknown, conversationId: string): DeliveryError {
   const code = slackErrorCode(error);
   return new DeliveryError(code, PERMANENT.has(code), describeSlackFailure(code, conversationId), { cause: error });
 }

@@ -1,0 +1,360 @@
+/**
+ * The anomaly scan: runs the detector over every team, team × service, service and account
+ * series of the stored daily costs, turns runs of anomalous days into events, merges the
+ * events that are one cause seen at several levels (a runaway EC2 job of one team shows in
+ * the team, its EC2, all of EC2 and the account), breaks each into its drivers, merges AWS
+ * Cost Anomaly Detection's findings, and writes the result to the anomaly store, where a
+ * re-detection updates the same anomaly instead of adding one.
+ *
+ * The most recent stored day is never judged: AWS is still filling it in.
+ */
+import { allocateImpact } from '../../core/anomaly-drivers.js';
+import { DEFAULT_DETECTOR_SETTINGS, type DetectorSettings, detectAnomalies, type FlagRun, groupFlags, severityOf } from '../../core/anomaly.js';
+import type { CostMetric, Facet } from '../../core/cost-model.js';
+import { amountFromEstimate, amountToNumber, sumAmounts, type Amount } from '../../core/money.js';
+import { addDays, maxDate, type PlainDate } from '../../core/period.js';
+import type { AnomalyDriver, AnomalyRecord, AnomalyScope, AnomalyStore, AwsAnomaly, AwsAnomalyFeed, Clock, CostStore, DetectedAnomaly, DriverDimension } from '../../ports.js';
+import { loadFreshness } from '../report-context.js';
+import { type CostSeries, loadSeries, risesOf, type SeriesSet, sumAt } from './series.js';
+
+/** A team's own bars for what counts as an anomaly. */
+export interface AnomalyThresholds {
+  /** USD per day. */
+  readonly minImpact: number;
+  /** Share above the expected value (0.2 = 20%). */
+  readonly minRelative: number;
+}
+
+/** How the scan works. */
+export interface AnomalyScanSettings {
+  readonly detector: DetectorSettings;
+  /** Per-team thresholds where set; everything else uses the detector's. */
+  readonly teamThresholds: ReadonlyMap<string, AnomalyThresholds>;
+  /** Most recent days judged on each scan. */
+  readonly judgeDays: number;
+  /** Days read before the judged ones (the detector's training, month starts). */
+  readonly historyDays: number;
+  readonly metric: CostMetric;
+}
+
+/** Defaults: the detector's defaults, the last 30 complete days judged against 120 days of history. */
+export const DEFAULT_SCAN_SETTINGS: Omit<AnomalyScanSettings, 'metric'> = {
+  detector: DEFAULT_DETECTOR_SETTINGS,
+  teamThresholds: new Map(),
+  judgeDays: 30,
+  historyDays: 120,
+};
+
+/** What a scan needs. */
+export interface ScanDeps {
+  readonly store: CostStore;
+  readonly anomalies: AnomalyStore;
+  readonly clock: Clock;
+  /** AWS Cost Anomaly Detection (the `aws` cost source only). */
+  readonly awsFeed?: AwsAnomalyFeed | undefined;
+  readonly logger?: { warn(details: object, message: string): void } | undefined;
+}
+
+/** What a scan did. */
+export interface ScanReport {
+  /** Why nothing was judged, when nothing was. */
+  readonly skipped?: 'no-data' | 'locked';
+  /** Last day judged (the day before the most recent stored day). */
+  readonly lastJudged?: PlainDate;
+  /** Anomalies written (new, re-detected or ended). */
+  readonly saved: readonly AnomalyRecord[];
+  /** AWS Cost Anomaly Detection could not be read: why. */
+  readonly awsError?: string;
+}
+
+const FACETS: readonly Facet[] = ['service', 'account', 'region', 'usage-type'];
+/** Most specific first: the scope an event is shown by when several levels found it. */
+const SPECIFICITY: Readonly<Record<AnomalyScope['kind'], number>> = { 'team-service': 0, team: 1, service: 2, account: 3, aws: 4 };
+/** Days of AWS Cost Anomaly Detection history read on each scan. */
+const AWS_HISTORY_DAYS = 90;
+
+/** One run of anomalous days in one series, with the team and service it is put down to. */
+interface Candidate {
+  readonly scope: AnomalyScope;
+  readonly series: CostSeries;
+  readonly run: FlagRun;
+  readonly team: string;
+  readonly service: string;
+}
+
+/** Everything the scan read. */
+interface Readings {
+  readonly days: readonly PlainDate[];
+  readonly teams: SeriesSet;
+  readonly teamServices: SeriesSet;
+  readonly services: SeriesSet;
+  readonly accounts: SeriesSet;
+  readonly teamAccounts: SeriesSet;
+  readonly teamRegions: SeriesSet;
+  readonly teamUsageTypes: SeriesSet;
+  readonly currency: string;
+}
+
+/** Scans the stored costs once, on one instance at a time. */
+export async function scanAnomalies(deps: ScanDeps, settings: AnomalyScanSettings): Promise<ScanReport> {
+  const report = await deps.anomalies.withScanLock(() => runScan(deps, settings));
+  return report ?? { skipped: 'locked', saved: [] };
+}
+
+async function runScan(deps: ScanDeps, settings: AnomalyScanSettings): Promise<ScanReport> {
+  const freshness = await loadFreshness(deps.store, FACETS);
+  if (!freshness.dataThrough || !freshness.dataFrom) return { skipped: 'no-data', saved: [] };
+  // The most recent day is provisional: it is read as history for nothing and judged never.
+  const end = freshness.dataThrough;
+  const lastJudged = addDays(end, -1);
+  const range = { start: maxDate(freshness.dataFrom, addDays(end, -(settings.judgeDays + settings.historyDays))), end };
+  if (range.start >= range.end) return { skipped: 'no-data', saved: [] };
+  const readings = await read(deps.store, range, settings.metric);
+  const judgeFrom = Math.max(0, readings.days.length - settings.judgeDays);
+  const candidates = findCandidates(readings, settings, judgeFrom);
+  const events = mergeCandidates(candidates).map((group) => toDetected(readings, group, settings));
+  let awsError: string | undefined;
+  if (deps.awsFeed) {
+    try {
+      const aws = await deps.awsFeed.getAnomalies({ start: addDays(end, -AWS_HISTORY_DAYS), end: addDays(end, 1) });
+      mergeAws(events, aws, readings, lastJudged, readings.days[judgeFrom] ?? range.start);
+    } catch (error) {
+      awsError = error instanceof Error ? error.message : String(error);
+      deps.logger?.warn({ err: error }, 'could not read AWS Cost Anomaly Detection; scanning with our detector only');
+    }
+  }
+  const known = await deps.anomalies.listSince(addDays(readings.days[judgeFrom] ?? range.start, -2));
+  const toSave = reconcile(events, known, lastJudged);
+  const saved = await deps.anomalies.saveDetected(toSave, deps.clock.now());
+  return { lastJudged, saved, ...(awsError ? { awsError } : {}) };
+}
+
+async function read(store: CostStore, range: { start: PlainDate; end: PlainDate }, metric: CostMetric): Promise<Readings> {
+  const [teams, teamServices, services, accounts, teamAccounts, teamRegions, teamUsageTypes, currency] = await Promise.all([
+    loadSeries(store, 'service', 'team', range, metric),
+    loadSeries(store, 'service', 'team-value', range, metric),
+    loadSeries(store, 'service', 'value', range, metric),
+    loadSeries(store, 'account', 'value', range, metric),
+    loadSeries(store, 'account', 'team-value', range, metric),
+    loadSeries(store, 'region', 'team-value', range, metric),
+    loadSeries(store, 'usage-type', 'team-value', range, metric),
+    store.currency(),
+  ]);
+  return { days: teams.days, teams, teamServices, services, accounts, teamAccounts, teamRegions, teamUsageTypes, currency: currency ?? 'USD' };
+}
+
+/** Runs the detector over every scope's series and puts each run down to a team and a service. */
+function findCandidates(readings: Readings, settings: AnomalyScanSettings, judgeFrom: number): Candidate[] {
+  const monthStarts = Uint8Array.from(readings.days, (day) => (day.endsWith('-01') ? 1 : 0));
+  const candidates: Candidate[] = [];
+  const scan = (set: SeriesSet, scopeOf: (series: CostSeries) => AnomalyScope, team: (series: CostSeries) => string | undefined) => {
+    for (const series of set.series.values()) {
+      const owner = team(series);
+      const thresholds = owner === undefined ? undefined : settings.teamThresholds.get(owner);
+      const detector = thresholds ? { ...settings.detector, ...thresholds } : settings.detector;
+      // Days before a series' first spend are zero, not unknown: a new service is judged against them.
+      if (!series.amounts.some((amount) => amount !== 0n)) continue;
+      for (const run of groupFlags(detectAnomalies(series.usd, detector, { from: judgeFrom, monthStarts }))) {
+        const scope = scopeOf(series);
+        const [teamName, service] = attribute(readings, scope, run);
+        candidates.push({ scope, series, run, team: teamName, service });
+      }
+    }
+  };
+  scan(readings.teamServices, (series) => ({ kind: 'team-service', team: series.team, value: series.value }), (series) => series.team);
+  scan(readings.teams, (series) => ({ kind: 'team', team: series.team }), (series) => series.team);
+  scan(readings.services, (series) => ({ kind: 'service', value: series.value }), () => undefined);
+  scan(readings.accounts, (series) => ({ kind: 'account', value: series.value }), () => undefined);
+  return candidates;
+}
+
+/** The team and service a run is put down to: the scope's own, or the one that rose most within it. */
+function attribute(readings: Readings, scope: AnomalyScope, run: FlagRun): [string, string] {
+  const days = run.flags.map((flag) => flag.index);
+  const topService = (team: string) => risesOf(readings.teamServices, days, (series) => (series.team === team ? series.value : undefined))[0]?.key ?? '';
+  switch (scope.kind) {
+    case 'team-service':
+      return [scope.team, scope.value];
+    case 'team':
+      return [scope.team, topService(scope.team)];
+    case 'service': {
+      const team = risesOf(readings.teamServices, days, (series) => (series.value === scope.value ? series.team : undefined))[0]?.key ?? '';
+      return [team, scope.value];
+    }
+    case 'account': {
+      const team = risesOf(readings.teamAccounts, days, (series) => (series.value === scope.value ? series.team : undefined))[0]?.key ?? '';
+      return [team, topService(team)];
+    }
+    case 'aws':
+      return ['', scope.value];
+  }
+}
+
+/**
+ * Groups the candidates that are one event: put down to the same team and service, on days
+ * that overlap or touch. The most specific scope leads each group.
+ */
+function mergeCandidates(candidates: readonly Candidate[]): Candidate[][] {
+  const groups: Candidate[][] = [];
+  const ordered = [...candidates].sort((a, b) => SPECIFICITY[a.scope.kind] - SPECIFICITY[b.scope.kind] || a.run.first - b.run.first);
+  for (const candidate of ordered) {
+    const group = groups.find((members) => {
+      const lead = members[0]!;
+      return lead.team === candidate.team && lead.service === candidate.service && candidate.run.first <= lead.run.last + 2 && candidate.run.last >= lead.run.first - 2;
+    });
+    if (group) group.push(candidate);
+    else groups.push([candidate]);
+  }
+  return groups;
+}
+
+/** The anomaly a group describes, from its leading (most specific) candidate. */
+function toDetected(readings: Readings, group: readonly Candidate[], settings: AnomalyScanSettings): DetectedAnomaly {
+  const lead = group[0]!;
+  const flags = lead.run.flags;
+  const days = flags.map((flag) => flag.index);
+  const actual = sumAt(lead.series, days);
+  const expected = sumAmounts(flags.map((flag) => amountFromEstimate(flag.expected)));
+  const impact = actual - expected;
+  const peak = Math.max(...flags.map((flag) => flag.actual - flag.expected));
+  const peakFlag = flags.find((flag) => flag.actual - flag.expected === peak)!;
+  const minImpact = settings.teamThresholds.get(lead.team)?.minImpact ?? settings.detector.minImpact;
+  const firstDay = readings.days[lead.run.first]!;
+  return {
+    key: anomalyKey(lead.team, lead.service, firstDay),
+    scope: lead.scope,
+    team: lead.team,
+    firstDay,
+    lastDay: readings.days[lead.run.last]!,
+    active: lead.run.last === readings.days.length - 1,
+    expected,
+    actual,
+    impact,
+    severity: severityOf(peak, peakFlag.expected, minImpact),
+    score: Math.round(Math.max(...flags.map((flag) => flag.score)) * 10) / 10,
+    currency: readings.currency,
+    drivers: driversOf(readings, lead, days, impact),
+    source: 'finops',
+    awsAnomalyId: undefined,
+  };
+}
+
+/** Stable identity of an event: its team, its service and its first day. */
+function anomalyKey(team: string, service: string, firstDay: PlainDate): string {
+  return `${team}\u0000${service}\u0000${firstDay}`;
+}
+
+/** The key's team and service part, which a re-detection shares even if its first day moved. */
+function groupOf(key: string): string {
+  return key.slice(0, key.lastIndexOf('\u0000'));
+}
+
+/** The impact broken down by every dimension the stored facts allow for the scope. */
+function driversOf(readings: Readings, lead: Candidate, days: readonly number[], impact: Amount): AnomalyDriver[] {
+  const { scope } = lead;
+  const dimensions: [DriverDimension, SeriesSet, (series: CostSeries) => string | undefined][] = [];
+  const ofTeam = (team: string) => (series: CostSeries) => (series.team === team ? series.value : undefined);
+  if (scope.kind === 'team' || scope.kind === 'team-service') {
+    if (scope.kind === 'team') dimensions.push(['service', readings.teamServices, ofTeam(scope.team)]);
+    dimensions.push(['account', readings.teamAccounts, ofTeam(scope.team)], ['region', readings.teamRegions, ofTeam(scope.team)], ['usage-type', readings.teamUsageTypes, ofTeam(scope.team)]);
+  } else if (scope.kind === 'service') {
+    dimensions.push(['team', readings.teamServices, (series) => (series.value === scope.value ? series.team : undefined)]);
+  } else if (scope.kind === 'account') {
+    dimensions.push(['team', readings.teamAccounts, (series) => (series.value === scope.value ? series.team : undefined)]);
+  }
+  return dimensions.flatMap(([dimension, set, pick]) => allocateImpact(impact, risesOf(set, days, pick)).map((share) => ({ dimension, ...share })));
+}
+
+/**
+ * Marks the events AWS Cost Anomaly Detection found too (same service, overlapping days) and
+ * adds the ones only AWS found that start in the judged days, so one event is alerted once.
+ */
+function mergeAws(events: DetectedAnomaly[], aws: readonly AwsAnomaly[], readings: Readings, lastJudged: PlainDate, judgedFrom: PlainDate): void {
+  for (const anomaly of aws) {
+    const service = anomaly.rootCauses[0]?.service ?? '';
+    const lastDay = anomaly.lastDay ?? lastJudged;
+    const index = events.findIndex((event) => serviceOf(event) === service && service !== '' && event.firstDay <= addDays(lastDay, 1) && event.lastDay >= addDays(anomaly.firstDay, -1));
+    const match = events[index];
+    if (match) {
+      events[index] = { ...match, source: 'both', awsAnomalyId: anomaly.id };
+      continue;
+    }
+    if (anomaly.firstDay < judgedFrom || anomaly.firstDay > lastJudged) continue;
+    events.push(fromAws(anomaly, service, readings, lastJudged));
+  }
+}
+
+function serviceOf(event: DetectedAnomaly): string {
+  return event.key.split('\u0000')[1] ?? '';
+}
+
+/** An event only AWS found, owned by the team whose spend on its service rose most. */
+function fromAws(anomaly: AwsAnomaly, service: string, readings: Readings, lastJudged: PlainDate): DetectedAnomaly {
+  const first = readings.days.indexOf(anomaly.firstDay);
+  const lastDay = anomaly.lastDay && anomaly.lastDay < lastJudged ? anomaly.lastDay : lastJudged;
+  const last = readings.days.indexOf(lastDay);
+  const days = first >= 0 && last >= first ? Array.from({ length: last - first + 1 }, (_, offset) => first + offset) : [];
+  const owner = service ? risesOf(readings.teamServices, days, (series) => (series.value === service ? series.team : undefined))[0] : undefined;
+  const team = owner && owner.rise > 0 ? owner.key : undefined;
+  const rootCause = (pick: (cause: AwsAnomaly['rootCauses'][number]) => string | undefined) =>
+    anomaly.rootCauses.map((cause) => ({ key: pick(cause) ?? '', rise: cause.contribution === undefined ? 0 : amountToNumber(cause.contribution) })).filter((cause) => cause.key !== '');
+  const dimensions: [DriverDimension, (cause: AwsAnomaly['rootCauses'][number]) => string | undefined][] = [
+    ['service', (cause) => cause.service],
+    ['account', (cause) => cause.account],
+    ['region', (cause) => cause.region],
+    ['usage-type', (cause) => cause.usageType],
+  ];
+  return {
+    key: `aws\u0000${anomaly.id}\u0000${anomaly.firstDay}`,
+    scope: { kind: 'aws', value: service },
+    team,
+    firstDay: anomaly.firstDay,
+    lastDay,
+    active: anomaly.lastDay === undefined,
+    expected: anomaly.expected,
+    actual: anomaly.actual,
+    impact: anomaly.impact,
+    severity: severityOf(amountToNumber(anomaly.impact), amountToNumber(anomaly.expected), DEFAULT_DETECTOR_SETTINGS.minImpact),
+    score: anomaly.maxScore,
+    currency: readings.currency,
+    drivers: dimensions.flatMap(([dimension, pick]) => allocateImpact(anomaly.impact, merge(rootCause(pick))).map((share) => ({ dimension, ...share }))),
+    source: 'aws',
+    awsAnomalyId: anomaly.id,
+  };
+}
+
+function merge(rises: readonly { key: string; rise: number }[]): { key: string; rise: number }[] {
+  const byKey = new Map<string, number>();
+  for (const { key, rise } of rises) byKey.set(key, (byKey.get(key) ?? 0) + rise);
+  return [...byKey].map(([key, rise]) => ({ key, rise }));
+}
+
+/**
+ * Matches this scan's events with the anomalies already stored: an event of the same team
+ * and service on overlapping or touching days is the same anomaly (it keeps its key and its
+ * alert); a stored anomaly still marked active that this scan no longer finds has ended.
+ */
+function reconcile(events: readonly DetectedAnomaly[], known: readonly AnomalyRecord[], lastJudged: PlainDate): DetectedAnomaly[] {
+  const matched = new Set<number>();
+  const result = events.map((event) => {
+    const group = groupOf(event.key);
+    const existing = known.find(
+      (record) => !matched.has(record.id) && groupOf(record.key) === group && record.firstDay <= addDays(event.lastDay, 2) && record.lastDay >= addDays(event.firstDay, -2),
+    );
+    if (!existing) return event;
+    matched.add(existing.id);
+    // AWS may have matched the stored anomaly on an earlier scan: keep what it knew.
+    const awsAnomalyId = event.awsAnomalyId ?? existing.awsAnomalyId;
+    const source = awsAnomalyId && event.source === 'finops' ? 'both' : event.source;
+    return { ...event, key: existing.key, awsAnomalyId, source };
+  });
+  const ended = known
+    .filter((record) => record.active && !matched.has(record.id) && record.lastDay <= lastJudged)
+    .map((record): DetectedAnomaly => ({ ...detectedPart(record), active: false }));
+  return [...result, ...ended];
+}
+
+function detectedPart(record: AnomalyRecord): DetectedAnomaly {
+  const { key, scope, team, firstDay, lastDay, active, expected, actual, impact, severity, score, currency, drivers, source, awsAnomalyId } = record;
+  return { key, scope, team, firstDay, lastDay, active, expected, actual, impact, severity, score, currency, drivers, source, awsAnomalyId };
+}
