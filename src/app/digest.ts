@@ -14,7 +14,8 @@ import { addDays, type DateRange, eachDay, maxDate, type PlainDate, startOfMonth
 import { rankMovers } from '../core/breakdown.js';
 import type { Reply, ReplyBlock } from '../core/reply.js';
 import { moverBlocks } from './handlers/top.js';
-import { comparisonFields, fillDays, type HandlerDeps, labelOf, loadFreshness, type ReportScope, resolveScope, scopeFooter } from './report-context.js';
+import { comparisonFields, fillDays, type HandlerDeps, labelOf, labellerFor, loadFreshness, type ReportScope, resolveScope, scopeFooter } from './report-context.js';
+import { anomalyLine } from './anomalies/present.js';
 
 export { type Cadence, digestPeriod } from '../core/digest.js';
 
@@ -96,7 +97,7 @@ export async function buildDigest(deps: HandlerDeps, request: DigestRequest): Pr
   ];
   const blocks: ReplyBlock[] = [{ type: 'fields', fields }];
   // Extension point — budget status: the budget issue adds the team's month against its budget here, next to the forecast.
-  // Extension point — open anomalies: the anomalies issue adds the period's open anomalies here, before the movers.
+  blocks.push(...(await openAnomalies(deps, scope.team, period)));
   blocks.push(...moverSection(request.cadence, scope, viewRows, spend - previousSpend));
   if (scope.team === undefined) {
     const untagged = viewRows[0]!.current.find((row) => row.key === '')?.amount ?? 0n;
@@ -114,6 +115,26 @@ export async function buildDigest(deps: HandlerDeps, request: DigestRequest): Pr
     periodKey: key,
   };
 }
+
+/** Open anomalies shown in a digest at most; `anomalies` lists them all. */
+const DIGEST_ANOMALIES = 3;
+
+/**
+ * The anomalies people have not set aside (open or acknowledged) that touch the digest's
+ * period or are still going on, biggest first.
+ */
+async function openAnomalies(deps: HandlerDeps, team: string | undefined, period: DateRange): Promise<ReplyBlock[]> {
+  if (!deps.anomalies) return [];
+  const recent = await deps.anomalies.listOverlapping({ start: addDays(period.start, -ANOMALY_LOOKBACK_DAYS), end: period.end }, team);
+  const open = recent.filter((record) => (record.status === 'open' || record.status === 'acknowledged') && (record.active || record.lastDay >= period.start));
+  if (open.length === 0) return [];
+  const labels = { metric: deps.settings.defaultMetric, account: await labellerFor(deps, 'account') };
+  const more = open.length > DIGEST_ANOMALIES ? ` — ${open.length - DIGEST_ANOMALIES} more in \`anomalies\`` : '';
+  return [{ type: 'text', text: [`*Open anomalies* (${open.length})${more}`, ...open.slice(0, DIGEST_ANOMALIES).map((record) => anomalyLine(record, labels))].join('\n') }];
+}
+
+/** How far back a still-active anomaly may have started and still be shown. */
+const ANOMALY_LOOKBACK_DAYS = 30;
 
 /** "Usual for a Saturday" (same weekday, previous four weeks) or "Usual week" (previous four weeks): their median. */
 function usualField(cadence: Cadence, period: DateRange, byDay: ReadonlyMap<PlainDate, Amount>, historyStart: PlainDate, spend: Amount, currency: string) {

@@ -122,8 +122,7 @@ function driverLine(dimension: DriverDimension, drivers: readonly AnomalyDriver[
   const named = drivers.filter((driver) => driver.key !== OTHER_DRIVERS);
   const shown = named.slice(0, DRIVERS_SHOWN);
   const rest = drivers.filter((driver) => !shown.includes(driver)).reduce((sum, driver) => sum + driver.impact, 0n);
-  const label = (key: string) => (dimension === 'team' && key === '' ? UNTAGGED_LABEL : dimension === 'account' ? (labels.account?.(key) ?? key) : key);
-  const parts = shown.map((driver) => `${label(driver.key)} ${formatAmount(driver.impact, currency)}`);
+  const parts = shown.map((driver) => `${driverLabel(dimension, driver.key, labels)} ${formatAmount(driver.impact, currency)}`);
   if (rest !== 0n) parts.push(`other ${formatAmount(rest, currency)}`);
   return parts.join(' · ');
 }
@@ -143,16 +142,39 @@ function buttonsFor(record: AnomalyRecord): AlertButton[] {
   return buttons;
 }
 
+/** The dimension that names a cause most precisely first: a usage type says what was bought. */
+const MAIN_DRIVER_ORDER: readonly DriverDimension[] = ['usage-type', 'service', 'team', 'account', 'region'];
+
+/** The single driver that says most about an anomaly, if any. */
+export function mainDriver(record: AnomalyRecord): AnomalyDriver | undefined {
+  for (const dimension of MAIN_DRIVER_ORDER) {
+    const driver = record.drivers.find((candidate) => candidate.dimension === dimension && candidate.key !== OTHER_DRIVERS);
+    if (driver) return driver;
+  }
+  return undefined;
+}
+
+/** One line for a digest: when, what, how much, how bad, and its status. */
+export function anomalyLine(record: AnomalyRecord, labels: AnomalyLabels): string {
+  const driver = mainDriver(record);
+  const cause = driver ? `, mostly ${driverLabel(driver.dimension, driver.key, labels)}` : '';
+  return `• ${anomalyDays(record)} · ${anomalySubject(record, labels)}: *${formatAmount(record.impact, record.currency)}* above expected${cause} (${record.severity}, ${STATUS_LABELS[record.status].toLowerCase()}${record.active ? ', ongoing' : ''})`;
+}
+
+function driverLabel(dimension: DriverDimension, key: string, labels: AnomalyLabels): string {
+  return dimension === 'team' && key === '' ? UNTAGGED_LABEL : dimension === 'account' ? (labels.account?.(key) ?? key) : key;
+}
+
 /** One row of the `anomalies` list. */
 export function anomalyRow(record: AnomalyRecord, labels: AnomalyLabels): string[] {
-  const top = record.drivers.find((driver) => driver.key !== OTHER_DRIVERS && driver.dimension !== 'team');
+  const top = mainDriver(record);
   return [
     anomalyDays(record),
     anomalySubject(record, labels),
     formatAmount(record.impact, record.currency),
     record.severity,
     `${STATUS_LABELS[record.status]}${record.active ? ', ongoing' : ''}`,
-    top ? `${DIMENSION_LABELS[top.dimension]}: ${top.key}` : '',
+    top ? `${DIMENSION_LABELS[top.dimension]}: ${driverLabel(top.dimension, top.key, labels)}` : '',
   ];
 }
 

@@ -37,11 +37,11 @@ export interface AnomalyScanSettings {
   readonly metric: CostMetric;
 }
 
-/** Defaults: the detector's defaults, the last 30 complete days judged against 120 days of history. */
+/** Defaults: the detector's defaults, the last 90 complete days judged (what `anomalies 90d` lists) against 120 days of history. */
 export const DEFAULT_SCAN_SETTINGS: Omit<AnomalyScanSettings, 'metric'> = {
   detector: DEFAULT_DETECTOR_SETTINGS,
   teamThresholds: new Map(),
-  judgeDays: 30,
+  judgeDays: 90,
   historyDays: 120,
 };
 
@@ -239,14 +239,17 @@ function toDetected(readings: Readings, group: readonly Candidate[], settings: A
   };
 }
 
+/** Separates the parts of an anomaly key (a control character no team or service name holds; PostgreSQL text refuses NUL). */
+const KEY_SEPARATOR = '\u001f';
+
 /** Stable identity of an event: its team, its service and its first day. */
 function anomalyKey(team: string, service: string, firstDay: PlainDate): string {
-  return `${team}\u0000${service}\u0000${firstDay}`;
+  return [team, service, firstDay].join(KEY_SEPARATOR);
 }
 
 /** The key's team and service part, which a re-detection shares even if its first day moved. */
 function groupOf(key: string): string {
-  return key.slice(0, key.lastIndexOf('\u0000'));
+  return key.slice(0, key.lastIndexOf(KEY_SEPARATOR));
 }
 
 /** The impact broken down by every dimension the stored facts allow for the scope. */
@@ -285,7 +288,7 @@ function mergeAws(events: DetectedAnomaly[], aws: readonly AwsAnomaly[], reading
 }
 
 function serviceOf(event: DetectedAnomaly): string {
-  return event.key.split('\u0000')[1] ?? '';
+  return event.key.split(KEY_SEPARATOR)[1] ?? '';
 }
 
 /** An event only AWS found, owned by the team whose spend on its service rose most. */
@@ -305,7 +308,7 @@ function fromAws(anomaly: AwsAnomaly, service: string, readings: Readings, lastJ
     ['usage-type', (cause) => cause.usageType],
   ];
   return {
-    key: `aws\u0000${anomaly.id}\u0000${anomaly.firstDay}`,
+    key: ['aws', anomaly.id, anomaly.firstDay].join(KEY_SEPARATOR),
     scope: { kind: 'aws', value: service },
     team,
     firstDay: anomaly.firstDay,
