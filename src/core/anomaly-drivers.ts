@@ -25,11 +25,13 @@ export const OTHER_DRIVERS = '*';
 /**
  * Splits `impact` among the values that rose, in proportion to their rise, and lists the
  * `limit` largest (the rest summed under {@link OTHER_DRIVERS}). When nothing rose (the
- * anomaly is spread too thin to see in this dimension) the whole impact is "other".
+ * anomaly is spread too thin to see in this dimension) the whole impact is "other"; a zero
+ * impact has no drivers.
  */
 export function allocateImpact(impact: Amount, rises: readonly DriverRise[], limit = 5): DriverShare[] {
   const rising = rises.filter((entry) => entry.rise > 0 && Number.isFinite(entry.rise)).sort((a, b) => b.rise - a.rise || a.key.localeCompare(b.key));
-  if (rising.length === 0) return impact === 0n ? [] : [{ key: OTHER_DRIVERS, impact }];
+  if (impact === 0n) return [];
+  if (rising.length === 0) return [{ key: OTHER_DRIVERS, impact }];
   const listed = rising.slice(0, limit);
   const restRise = rising.slice(limit).reduce((sum, entry) => sum + entry.rise, 0);
   const weights = [...listed.map((entry) => entry.rise), ...(restRise > 0 ? [restRise] : [])];
@@ -41,23 +43,41 @@ export function allocateImpact(impact: Amount, rises: readonly DriverRise[], lim
 
 /**
  * Splits an exact total into parts proportional to `weights` (positive), by the largest
- * remainder method in the amount's smallest unit: the parts always add up to `total`.
+ * remainder method in the amount's smallest unit: the parts always add up to `total`, and
+ * each is within one unit of its exact proportion (the float weights are read exactly).
  */
 export function splitExactly(total: Amount, weights: readonly number[]): Amount[] {
-  const sum = weights.reduce((acc, weight) => acc + weight, 0);
   if (weights.length === 0) return [];
-  if (!(sum > 0)) return weights.map((_, index) => (index === 0 ? total : 0n));
-  // Shares in parts per 2^40 keep the float step exact enough and the rest in bigint.
-  const SCALE = 2 ** 40;
-  const scaled = weights.map((weight) => BigInt(Math.round((weight / sum) * SCALE)));
-  const scaledSum = scaled.reduce((acc, value) => acc + value, 0n);
-  const floors = scaled.map((value) => floorDivide(total * value, scaledSum));
-  const remainders = scaled.map((value, index) => total * value - floors[index]! * scaledSum);
+  const exact = exactWeights(weights);
+  const sum = exact.reduce((acc, weight) => acc + weight, 0n);
+  if (sum <= 0n) return weights.map((_, index) => (index === 0 ? total : 0n));
+  const floors = exact.map((weight) => floorDivide(total * weight, sum));
+  const remainders = exact.map((weight, index) => total * weight - floors[index]! * sum);
   let left = total - floors.reduce((acc, value) => acc + value, 0n);
   const order = remainders.map((_, index) => index).sort((a, b) => (remainders[b]! > remainders[a]! ? 1 : remainders[b]! < remainders[a]! ? -1 : a - b));
   const parts = [...floors];
   for (let i = 0; left > 0n; i = (i + 1) % parts.length, left--) parts[order[i]!]! += 1n;
   return parts;
+}
+
+/**
+ * The weights as integers in exact proportion: every finite double is m / 2^k exactly, so
+ * all are scaled by the largest 2^k. Negative and non-finite weights count as zero.
+ */
+function exactWeights(weights: readonly number[]): bigint[] {
+  const dyadic = weights.map((weight) => {
+    if (!(weight > 0) || !Number.isFinite(weight)) return { numerator: 0n, shift: 0 };
+    let value = weight;
+    let shift = 0;
+    // Doubling a double is exact, and a non-integer double is below 2^53: no overflow.
+    while (!Number.isInteger(value)) {
+      value *= 2;
+      shift++;
+    }
+    return { numerator: BigInt(value), shift };
+  });
+  const most = Math.max(...dyadic.map((entry) => entry.shift));
+  return dyadic.map((entry) => entry.numerator << BigInt(most - entry.shift));
 }
 
 function floorDivide(numerator: bigint, denominator: bigint): bigint {

@@ -4,8 +4,9 @@
  * so ten thousand series of 400 days scan in well under a second.
  *
  * For each day it forms a robust baseline from the `trainingDays` before it:
- * - seasonality: additive offsets per phase (weekday), each the median of that phase's
- *   values minus the centre, so a quiet weekend is not a drop and a busy Monday not a spike;
+ * - seasonality: per phase (weekday), the median of that phase's values against the centre
+ *   of those medians, as a ratio (an additive offset when some phase is nearly zero), so a
+ *   quiet weekend is not a drop, a busy Monday not a spike, and both scale with the level;
  * - level: the median of the last `levelDays` deseasonalised values, which follows a trend
  *   and absorbs a step change after about half of `levelDays` (one alert, not one a day);
  * - spread: the interquartile range of the deseasonalised window over 1.349 (a robust
@@ -15,7 +16,8 @@
  * Offsets and spread change slowly and are re-estimated every `refreshDays`; the level
  * every day. A day is flagged when its robust z-score reaches `threshold` AND its
  * excess over the expected value reaches both `minImpact` and `minRelative` — a cost
- * anomaly must be unusual and material.
+ * anomaly must be unusual and material. From the third such day in a row, half of
+ * `minRelative` will do: a lasting shift on a large bill is material even when modest.
  *
  * Month starts: AWS books monthly fees (support, reservations, tax) on the 1st. A 1st is
  * compared with the baseline plus the excess the previous month starts carried (their
@@ -86,6 +88,11 @@ export interface ScanOptions {
 const IQR_TO_SIGMA = 1.349;
 /** The 10–90% range of a normal distribution, in standard deviations. */
 const DECILE_RANGE_TO_SIGMA = 2.563;
+/**
+ * Consecutive days a rise must be unusual (score) and material (USD) for half the relative
+ * bar to do: a step of +15% on a large bill costs as much as a spike and does not go away.
+ */
+const SUSTAINED_DAYS = 3;
 /** Month starts whose excess sets the next one's expectation. */
 const MONTH_START_MEMORY = 3;
 const SHORTEST_MONTH = 28;
@@ -108,18 +115,23 @@ export function detectAnomalies(values: ArrayLike<number>, settings: DetectorSet
   const levelDays = Math.max(1, Math.min(settings.levelDays, training));
   const scratch = new Float64Array(training);
   const levelScratch = new Float64Array(levelDays);
+  // The seasonal pattern: day value ≈ level × scales[phase] + offsets[phase].
   const offsets = new Float64Array(season);
+  const scales = new Float64Array(season).fill(1);
+  const inverses = new Float64Array(season).fill(1);
   let spread = 0;
   let statsAt = Number.NEGATIVE_INFINITY;
   const risingOnly = settings.direction === 'up';
   const refreshDays = Math.max(1, settings.refreshDays | 0);
+  let lastStrong = Number.NEGATIVE_INFINITY;
+  let strongRun = 0;
 
   for (let t = from; t < to; t++) {
     const start = Math.max(firstValid, t - training);
     const count = t - start;
     if (count < settings.minHistory) continue;
     if (t - statsAt >= refreshDays) {
-      spread = seasonalStats(values, start, t, season, offsets, scratch);
+      spread = seasonalStats(values, start, t, season, { offsets, scales, inverses }, scratch);
       statsAt = t;
     }
     // The level: median of the most recent deseasonalised days.
@@ -127,42 +139,64 @@ export function detectAnomalies(values: ArrayLike<number>, settings: DetectorSet
     let phase = levelStart % season;
     let lowest = Number.POSITIVE_INFINITY;
     for (let i = levelStart; i < t; i++) {
-      const value = values[i]! - offsets[phase]!;
+      const value = (values[i]! - offsets[phase]!) * inverses[phase]!;
       levelScratch[i - levelStart] = value;
       if (value < lowest) lowest = value;
       if (++phase === season) phase = 0;
     }
+    const scale = scales[phase]!;
     // The level is at least the lowest of those days: a day that cannot clear the bars even
     // against that is normal, and needs no median (most days, so the scan stays fast).
-    if (risingOnly && values[t]! - (lowest + offsets[phase]!) < Math.max(settings.minImpact, settings.threshold * spread)) continue;
+    if (risingOnly && values[t]! - (lowest * scale + offsets[phase]!) < Math.max(settings.minImpact, settings.threshold * spread * scale)) continue;
     const level = median(levelScratch, t - levelStart);
-    let expected = level + offsets[phase]!;
+    let expected = level * scale + offsets[phase]!;
     if (options.monthStarts?.[t]) {
       const extra = monthStartExcess(values, options.monthStarts, t, firstValid, season);
       if (extra === undefined) continue;
       expected += extra;
     }
     if (expected < 0) expected = 0;
-    const sigma = Math.max(spread, settings.relativeNoiseFloor * Math.abs(level), 1e-9);
+    const sigma = Math.max(spread * scale, settings.relativeNoiseFloor * Math.abs(level) * scale, 1e-9);
     const actual = values[t]!;
     const excess = actual - expected;
     const score = excess / sigma;
     const rising = excess > 0;
     if (!rising && settings.direction === 'up') continue;
     if (Math.abs(score) < settings.threshold || Math.abs(excess) < settings.minImpact) continue;
-    if (expected > 0 && Math.abs(excess) / expected < settings.minRelative) continue;
+    // Unusual and material: a shift that holds for SUSTAINED_DAYS is real even when smaller.
+    strongRun = lastStrong === t - 1 ? strongRun + 1 : 1;
+    lastStrong = t;
+    const minRelative = strongRun >= SUSTAINED_DAYS ? settings.minRelative / 2 : settings.minRelative;
+    if (expected > 0 && Math.abs(excess) / expected < minRelative) continue;
     if (expected === 0 && !rising) continue;
     flags.push({ index: t, actual, expected, score });
   }
   return flags;
 }
 
+/** A seasonal pattern: a day's value ≈ level × scales[phase] + offsets[phase]. */
+interface SeasonalPattern {
+  readonly offsets: Float64Array;
+  readonly scales: Float64Array;
+  /** 1 / scales, so the daily loop multiplies instead of dividing. */
+  readonly inverses: Float64Array;
+}
+
+/** Below this share of the centre a phase is "nearly off" and ratios would explode. */
+const MIN_SCALE = 0.1;
+
 /**
- * Fills `offsets` with each phase's median minus the centre of those medians over
- * [start, end), and returns the robust spread of the deseasonalised values.
+ * Fits the seasonal pattern over [start, end) and returns the robust spread of the
+ * deseasonalised values (in level units). Each phase's median against the centre of the
+ * medians is a ratio — so a quiet weekend stays proportionally quiet when the whole bill
+ * steps down — unless some phase is nearly off (a weekend shutdown to zero), where the
+ * pattern is additive instead.
  */
-function seasonalStats(values: ArrayLike<number>, start: number, end: number, season: number, offsets: Float64Array, scratch: Float64Array): number {
+function seasonalStats(values: ArrayLike<number>, start: number, end: number, season: number, pattern: SeasonalPattern, scratch: Float64Array): number {
+  const { offsets, scales, inverses } = pattern;
   offsets.fill(0);
+  scales.fill(1);
+  inverses.fill(1);
   if (season > 1 && end - start >= 2 * season) {
     let centre = 0;
     for (let phase = 0; phase < season; phase++) {
@@ -173,11 +207,22 @@ function seasonalStats(values: ArrayLike<number>, start: number, end: number, se
       centre += offsets[phase]!;
     }
     centre /= season;
-    for (let phase = 0; phase < season; phase++) offsets[phase]! -= centre;
+    let lowest = Number.POSITIVE_INFINITY;
+    for (let phase = 0; phase < season; phase++) lowest = Math.min(lowest, offsets[phase]!);
+    const multiplicative = centre > 0 && lowest >= MIN_SCALE * centre;
+    for (let phase = 0; phase < season; phase++) {
+      if (multiplicative) {
+        scales[phase] = offsets[phase]! / centre;
+        inverses[phase] = centre / offsets[phase]!;
+        offsets[phase] = 0;
+      } else {
+        offsets[phase]! -= centre;
+      }
+    }
   }
   const n = end - start;
   for (let i = start, phase = start % season; i < end; i++) {
-    scratch[i - start] = values[i]! - offsets[phase]!;
+    scratch[i - start] = (values[i]! - offsets[phase]!) * inverses[phase]!;
     if (++phase === season) phase = 0;
   }
   // One sort gives the quantiles: the interquartile range over 1.349 is a robust standard

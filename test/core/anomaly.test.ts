@@ -185,6 +185,22 @@ describe('detectAnomalies: spikes and steps', () => {
     expect(flags.every((flag) => flag.index <= run!.last)).toBe(true);
     expect(values.length - run!.last).toBeGreaterThan(40);
   });
+
+  it('raises no cost-rise alert after spend steps down (savings are not spikes)', () => {
+    // Prepare: spend halves from day 80 (a Thursday) on — say after rightsizing — for eleven weeks.
+    const stepDay = 80;
+    const values = weeklySeries(160, 6);
+    for (let i = stepDay; i < values.length; i++) values[i] = values[i]! * 0.5;
+
+    // Act
+    const flags = detectAnomalies(values, DEFAULT_DETECTOR_SETTINGS);
+
+    // Assess: with direction 'up' nothing is flagged — in particular not the weekends after
+    // the drop, which cost what weekends at the new level cost.
+    expect(
+      flags.map((flag) => ({ index: flag.index, weekend: isWeekend(flag.index), actual: Math.round(flag.actual), expected: Math.round(flag.expected) })),
+    ).toEqual([]);
+  });
 });
 
 describe('detectAnomalies: new spend', () => {
@@ -218,7 +234,7 @@ describe('detectAnomalies: new spend', () => {
 
 describe('detectAnomalies: history', () => {
   it('ignores the days before firstValid: missing history is not zero spend', () => {
-    // Prepare: the first 40 days are unknown (stored as 0); real spend starts on day 40.
+    // Prepare: the first 42 days are unknown (stored as 0); real spend starts on day 42.
     const firstValid = 42; // a Monday, so the weekday pattern lines up as elsewhere
     const ordinary = weeklySeries(140, 8);
     const values = series(140, (i) => (i < firstValid ? 0 : ordinary[i]!));
