@@ -59,7 +59,7 @@ export const DEFAULT_DETECTOR_SETTINGS: DetectorSettings = {
   minHistory: 21,
   relativeNoiseFloor: 0.03,
   direction: 'up',
-  refreshDays: 14,
+  refreshDays: 28,
 };
 
 /** A day the detector flagged. */
