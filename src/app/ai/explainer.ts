@@ -4,6 +4,7 @@
  * so a question always gets a correct answer. Every figure is computed here from the store,
  * with the same functions as `cost`, `top` and `forecast`.
  */
+import { anomalyLine } from '../anomalies/present.js';
 import { type Mover, rankMovers } from '../../core/breakdown.js';
 import { type CostMetric, type Facet, TOTAL_FACET } from '../../core/cost-model.js';
 import { isFinOpsError } from '../../core/errors.js';
@@ -75,9 +76,19 @@ export async function explainSpend(deps: HandlerDeps, request: ExplainRequest): 
   for (const service of request.services ?? []) paragraphs.push(await serviceSentence(deps, scope, service));
   paragraphs.push(peakSentence(fillDays(scope.range, daily), scope));
   paragraphs.push(await forecastSentence(deps, scope));
-  // Anomalies and budgets join here once they exist (open anomalies, budget status).
-  paragraphs.push('*Anomalies and budgets.* This build does not detect anomalies or track budgets yet, so neither is part of this explanation.');
+  paragraphs.push(await anomalySentence(deps, scope));
+  // Budgets join here once they exist (budget status).
   return { paragraphs, basis: scopeFooter(deps, scope) };
+}
+
+/** Anomalies found on the period's days: the biggest few, as the digest lists them. */
+async function anomalySentence(deps: HandlerDeps, scope: ReportScope): Promise<string> {
+  const heading = '*Anomalies.*';
+  if (!deps.anomalies) return `${heading} Anomaly detection is not part of this build.`;
+  const found = (await deps.anomalies.listOverlapping(scope.range, scope.team)).filter((record) => record.status !== 'dismissed');
+  if (found.length === 0) return `${heading} None found on these days: nothing rose above its usual level by the minimum impact.`;
+  const labels = { metric: deps.settings.defaultMetric, account: await labellerFor(deps, 'account') };
+  return [`${heading} ${found.length} found on these days:`, ...found.slice(0, DRIVERS).map((record) => anomalyLine(record, labels))].join('\n');
 }
 
 function money(amount: Amount, scope: Pick<ReportScope, 'currency'>): string {

@@ -15,6 +15,7 @@ import type { Reply } from '../../core/reply.js';
 import type { ModelTool } from '../../ports.js';
 import { handleCost } from '../handlers/cost.js';
 import { handleForecast } from '../handlers/forecast.js';
+import { handleAnomalies } from '../handlers/anomalies.js';
 import { handleTags } from '../handlers/tags.js';
 import { handleTop, moverBlocks } from '../handlers/top.js';
 import { parseDimension, teamName, UsageError } from '../parse-values.js';
@@ -120,8 +121,20 @@ const TOOLS = [
       return replyAsData(await handleTags(deps, { name: 'tags', key: input.key, period: period(input.period), metric: metric(input.metric) }));
     },
   }),
+  tool({
+    name: 'anomalies',
+    description:
+      'Cost anomalies found on the days of a period (the last 30 by default): days, what rose (team, service), USD above expected, severity, status (open, acknowledged, snoozed, not an anomaly) and the main driver. Use it for "was there a spike", "anything unusual".',
+    input: z.strictObject({ period: periodText.optional(), team: teamText.optional() }),
+    confinedOk: true,
+    async run(deps, input, access) {
+      if (!deps.anomalies) return { text: 'Anomaly detection is not available in this build.', basis: undefined };
+      const { period: spec, team } = report(input, access);
+      return replyAsData(await handleAnomalies({ ...deps, anomalies: deps.anomalies }, { name: 'anomalies', period: spec, team }));
+    },
+  }),
 ];
-// Budgets and anomalies join this list when they exist: a budget_status and an open_anomalies tool.
+// Budgets join this list when they exist: a budget_status tool.
 
 /** The names of every tool, the allow-list. */
 export const TOOL_NAMES: readonly string[] = TOOLS.map((definition) => definition.name);
