@@ -78,6 +78,9 @@ async function chat(config: Config, logger: Logger): Promise<number> {
     if (await app.isStale()) {
       process.stderr.write(`Syncing cost data from the ${app.source.kind === 'aws' ? 'AWS Cost Explorer' : 'demo organisation'}…\n`);
       await app.sync();
+    } else {
+      // Current already (the sync scans after new days): bring `anomalies` up to date all the same.
+      await app.scanAnomalies();
     }
     await runConsole(app.engine, process.stdin, process.stdout, { prompt: process.stdin.isTTY === true });
     return 0;

@@ -82,6 +82,11 @@ export interface ScanOptions {
   readonly firstValid?: number;
   /** Marks the indices that are the first day of a month (daily cost series only). */
   readonly monthStarts?: Uint8Array;
+  /**
+   * The absolute position of index 0 (a day number): re-estimates fall on the same calendar
+   * days whichever day a series starts, so a re-scan of a later window agrees (default 0).
+   */
+  readonly origin?: number;
 }
 
 /** The interquartile range of a normal distribution, in standard deviations. */
@@ -123,6 +128,7 @@ export function detectAnomalies(values: ArrayLike<number>, settings: DetectorSet
   let statsAt = Number.NEGATIVE_INFINITY;
   const risingOnly = settings.direction === 'up';
   const refreshDays = Math.max(1, settings.refreshDays | 0);
+  const origin = (options.origin ?? 0) | 0;
   let lastStrong = Number.NEGATIVE_INFINITY;
   let strongRun = 0;
 
@@ -130,9 +136,14 @@ export function detectAnomalies(values: ArrayLike<number>, settings: DetectorSet
     const start = Math.max(firstValid, t - training);
     const count = t - start;
     if (count < settings.minHistory) continue;
-    if (t - statsAt >= refreshDays) {
-      spread = seasonalStats(values, start, t, season, { offsets, scales, inverses }, scratch);
-      statsAt = t;
+    // Re-estimated on fixed days (counted from `origin`), from the days before that day: the
+    // verdict on a day never depends on where a scan started.
+    const boundary = t - ((((origin + t) % refreshDays) + refreshDays) % refreshDays);
+    if (boundary !== statsAt) {
+      const boundaryStart = Math.max(firstValid, boundary - training);
+      const end = boundary - boundaryStart >= settings.minHistory ? boundary : t;
+      spread = seasonalStats(values, end === t ? start : boundaryStart, end, season, { offsets, scales, inverses }, scratch);
+      statsAt = boundary;
     }
     // The level: median of the most recent deseasonalised days.
     const levelStart = Math.max(start, t - levelDays);

@@ -12,7 +12,7 @@ import { allocateImpact } from '../../core/anomaly-drivers.js';
 import { DEFAULT_DETECTOR_SETTINGS, type DetectorSettings, detectAnomalies, type FlagRun, groupFlags, severityOf } from '../../core/anomaly.js';
 import type { CostMetric, Facet } from '../../core/cost-model.js';
 import { amountFromEstimate, amountToNumber, sumAmounts, type Amount } from '../../core/money.js';
-import { addDays, maxDate, type PlainDate } from '../../core/period.js';
+import { addDays, daysBetween, maxDate, type PlainDate } from '../../core/period.js';
 import type { AnomalyDriver, AnomalyRecord, AnomalyScope, AnomalyStore, AwsAnomaly, AwsAnomalyFeed, Clock, CostStore, DetectedAnomaly, DriverDimension } from '../../ports.js';
 import { loadFreshness } from '../report-context.js';
 import { type CostSeries, loadSeries, risesOf, type SeriesSet, sumAt } from './series.js';
@@ -146,6 +146,8 @@ async function read(store: CostStore, range: { start: PlainDate; end: PlainDate 
 /** Runs the detector over every scope's series and puts each run down to a team and a service. */
 function findCandidates(readings: Readings, settings: AnomalyScanSettings, judgeFrom: number): Candidate[] {
   const monthStarts = Uint8Array.from(readings.days, (day) => (day.endsWith('-01') ? 1 : 0));
+  // Day number of the first day: the detector's re-estimates then fall on fixed calendar days.
+  const origin = daysBetween('1970-01-01', readings.days[0] ?? '1970-01-01');
   const candidates: Candidate[] = [];
   const scan = (set: SeriesSet, scopeOf: (series: CostSeries) => AnomalyScope, team: (series: CostSeries) => string | undefined) => {
     for (const series of set.series.values()) {
@@ -154,7 +156,7 @@ function findCandidates(readings: Readings, settings: AnomalyScanSettings, judge
       const detector = thresholds ? { ...settings.detector, ...thresholds } : settings.detector;
       // Days before a series' first spend are zero, not unknown: a new service is judged against them.
       if (!series.amounts.some((amount) => amount !== 0n)) continue;
-      for (const run of groupFlags(detectAnomalies(series.usd, detector, { from: judgeFrom, monthStarts }))) {
+      for (const run of groupFlags(detectAnomalies(series.usd, detector, { from: judgeFrom, monthStarts, origin }))) {
         const scope = scopeOf(series);
         const [teamName, service] = attribute(readings, scope, run);
         candidates.push({ scope, series, run, team: teamName, service });
