@@ -362,7 +362,7 @@ export function slackChannelFor(slack: NonNullable<Config['slack']>, app: FinOps
     apiUrl: slack.apiUrl,
     engine: app.engine,
     // The monitor changes once alerts are wired: clicks always reach the current one.
-    anomalies: { decide: (request) => app.monitor().decide(request) },
+    anomalies: { decide: (request) => app.monitor().decide(request), redrawn: (id, conversation, version) => app.monitor().redrawn(id, conversation, version) },
     deliveries: new PgDeliveryLedger(app.database.db, (error) => logger.warn({ err: error }, 'could not prune old Slack deliveries')),
     logger,
     // The embedded database answers on this thread: one answer at a time keeps acks prompt.

@@ -129,6 +129,12 @@ export interface AnomalyStore {
   recordAlertPosted(alert: AlertRecord, holder: string, messageId: string, version: number): Promise<boolean>;
   /** The attempt failed: `permanent` ones are not retried. Releases the lease. */
   recordAlertFailure(alert: AlertRecord, holder: string, failure: { error: string; permanent: boolean }): Promise<boolean>;
+  /**
+   * A click redrew the alert in this conversation at `version`, outside the ledger: if that
+   * is older than what the ledger says the message shows (a newer update landed first), the
+   * ledger is set back so the next delivery pass draws the latest again.
+   */
+  noteAlertRedrawn(anomalyId: number, target: { platform: 'slack' | 'teams'; conversationId: string }, version: number): Promise<void>;
   /** The anomaly's alerts (to check a button click comes from one of its messages). */
   alertsOf(anomalyId: number): Promise<AlertRecord[]>;
   /**

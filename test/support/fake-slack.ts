@@ -24,6 +24,8 @@ export interface SlackApiCall {
 export interface ResponseUrlPost {
   readonly id: string;
   readonly body: Record<string, unknown>;
+  /** When it arrived (ms since the epoch). */
+  readonly at: number;
 }
 
 /** A scripted answer for the next call to a method. */
@@ -92,7 +94,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
           send(status, { ok: false, error: 'expired_url' });
           return;
         }
-        responses.push({ id, body: JSON.parse(raw || '{}') as Record<string, unknown> });
+        responses.push({ id, body: JSON.parse(raw || '{}') as Record<string, unknown>, at: Date.now() });
         send(200, { ok: true });
         return;
       }

@@ -200,6 +200,15 @@ export class PgAnomalyStore implements AnomalyStore {
     return rows.length === 1;
   }
 
+  async noteAlertRedrawn(anomalyId: number, target: { platform: 'slack' | 'teams'; conversationId: string }, version: number): Promise<void> {
+    await guard(() =>
+      this.db
+        .update(anomalyAlerts)
+        .set({ postedVersion: sql`least(${anomalyAlerts.postedVersion}, ${version})`, updatedAt: sql`now()` })
+        .where(and(eq(anomalyAlerts.anomalyId, anomalyId), eq(anomalyAlerts.platform, target.platform), eq(anomalyAlerts.conversationId, target.conversationId))),
+    );
+  }
+
   async alertsOf(anomalyId: number): Promise<AlertRecord[]> {
     const rows = await guard(() =>
       this.db

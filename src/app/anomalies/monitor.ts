@@ -44,7 +44,9 @@ export interface MonitorDeps {
 }
 
 /** What a button click changed, for the clicked message. */
-export type DecisionResult = { readonly ok: true; readonly message: AlertMessage; readonly changed: boolean } | { readonly ok: false; readonly reason: string };
+export type DecisionResult =
+  | { readonly ok: true; readonly message: AlertMessage; readonly changed: boolean; readonly version: number }
+  | { readonly ok: false; readonly reason: string };
 
 /** Days after its last day that an anomaly is still worth a new alert (older ones are listed, not posted). */
 const ALERT_WITHIN_DAYS = 7;
@@ -54,6 +56,8 @@ const LEASE_MS = 2 * 60_000;
 /** Scans, routes and delivers anomaly alerts; takes decisions on them. */
 export class AnomalyMonitor {
   private delivering: Promise<number> | undefined;
+  /** Something changed while a pass was running: run another when it ends. */
+  private again = false;
 
   constructor(private readonly deps: MonitorDeps) {}
 
@@ -86,7 +90,19 @@ export class AnomalyMonitor {
 
   /** Posts or updates every alert that is behind its anomaly; one pass at a time in this instance. */
   async deliverPending(): Promise<number> {
-    this.delivering ??= this.deliverAll().finally(() => (this.delivering = undefined));
+    if (this.delivering) {
+      // The running pass may have made its last claim already: it goes round once more.
+      this.again = true;
+      return this.delivering;
+    }
+    this.delivering = (async () => {
+      let delivered = 0;
+      do {
+        this.again = false;
+        delivered += await this.deliverAll();
+      } while (this.again);
+      return delivered;
+    })().finally(() => (this.delivering = undefined));
     return this.delivering;
   }
 
@@ -130,21 +146,38 @@ export class AnomalyMonitor {
    */
   async decide(request: { anomalyId: number; decision: AnomalyDecision; userId: string; conversation: ConversationTarget }): Promise<DecisionResult> {
     const alerts = await this.deps.anomalies.alertsOf(request.anomalyId);
-    const postedHere = alerts.some((alert) => alert.platform === request.conversation.platform && alert.conversationId === request.conversation.conversationId);
+    const postedHere = alerts.some(
+      (alert) => alert.messageId !== undefined && alert.platform === request.conversation.platform && alert.conversationId === request.conversation.conversationId,
+    );
     if (!postedHere) return { ok: false, reason: 'This anomaly was not alerted in this conversation, so it cannot be decided here.' };
     const now = this.deps.clock.now();
     const status = request.decision === 'acknowledge' ? 'acknowledged' : request.decision === 'snooze' ? 'snoozed' : 'dismissed';
     const snoozedUntil = status === 'snoozed' ? new Date(now.getTime() + SNOOZE_DAYS * 86_400_000) : undefined;
     const result = await this.deps.anomalies.setStatus(request.anomalyId, { status, by: request.userId, at: now, snoozedUntil });
     if (!result) return { ok: false, reason: 'This anomaly no longer exists.' };
-    if (result.changed && result.record.awsAnomalyId && this.deps.awsFeed && status !== 'snoozed') {
-      // People's verdict trains AWS's model too; a failure here loses nothing of ours.
-      await this.deps.awsFeed.provideFeedback(result.record.awsAnomalyId, status === 'acknowledged' ? 'YES' : 'NO').catch((error: unknown) => {
+    const awsAnomalyId = result.record.awsAnomalyId;
+    if (result.changed && awsAnomalyId && this.deps.awsFeed && status !== 'snoozed') {
+      // People's verdict trains AWS's model too. Not awaited: AWS's retries must not hold the
+      // click's answer (or the queue behind it), and a failure loses nothing of ours.
+      void this.deps.awsFeed.provideFeedback(awsAnomalyId, status === 'acknowledged' ? 'YES' : 'NO').catch((error: unknown) => {
         this.deps.logger.warn({ err: error, anomaly: result.record.id }, 'could not send anomaly feedback to AWS');
       });
     }
     // The other conversations' copies catch up on the next delivery pass.
-    if (result.changed) void this.deliverPending().catch((error: unknown) => this.deps.logger.error({ err: error }, 'anomaly alert delivery failed'));
-    return { ok: true, message: anomalyAlert(result.record, await this.labels()), changed: result.changed };
+    if (result.changed) this.kickDelivery();
+    return { ok: true, message: anomalyAlert(result.record, await this.labels()), changed: result.changed, version: result.record.version };
+  }
+
+  /**
+   * The clicked message was redrawn at `version`. A newer update may have reached it first
+   * (two people deciding at once): the ledger is set back so the next pass redraws the latest.
+   */
+  async redrawn(anomalyId: number, conversation: ConversationTarget, version: number): Promise<void> {
+    await this.deps.anomalies.noteAlertRedrawn(anomalyId, conversation, version);
+    this.kickDelivery();
+  }
+
+  private kickDelivery(): void {
+    void this.deliverPending().catch((error: unknown) => this.deps.logger.error({ err: error }, 'anomaly alert delivery failed'));
   }
 }

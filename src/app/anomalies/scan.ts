@@ -277,8 +277,17 @@ function driversOf(readings: Readings, lead: Candidate, days: readonly number[],
 function mergeAws(events: DetectedAnomaly[], aws: readonly AwsAnomaly[], readings: Readings, lastJudged: PlainDate, judgedFrom: PlainDate): void {
   for (const anomaly of aws) {
     const service = anomaly.rootCauses[0]?.service ?? '';
+    const account = anomaly.rootCauses[0]?.account;
     const lastDay = anomaly.lastDay ?? lastJudged;
-    const index = events.findIndex((event) => serviceOf(event) === service && service !== '' && event.firstDay <= addDays(lastDay, 1) && event.lastDay >= addDays(anomaly.firstDay, -1));
+    // Same service, overlapping days, and — when both name accounts — an account in common
+    // (two teams' events on one service are told apart by where the spend is).
+    const sameAccount = (event: DetectedAnomaly) => {
+      const accounts = event.drivers.filter((driver) => driver.dimension === 'account').map((driver) => driver.key);
+      return account === undefined || accounts.length === 0 || accounts.includes(account);
+    };
+    const index = events.findIndex(
+      (event) => service !== '' && serviceOf(event) === service && sameAccount(event) && event.firstDay <= addDays(lastDay, 1) && event.lastDay >= addDays(anomaly.firstDay, -1),
+    );
     const match = events[index];
     if (match) {
       events[index] = { ...match, source: 'both', awsAnomalyId: anomaly.id };

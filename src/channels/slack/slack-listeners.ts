@@ -85,6 +85,8 @@ export interface SlackEngine {
 /** What the Slack channel needs to take decisions on anomaly alerts. */
 export interface SlackAnomalyDesk {
   decide(request: { anomalyId: number; decision: AnomalyDecision; userId: string; conversation: { platform: 'slack'; conversationId: string } }): Promise<DecisionResult>;
+  /** The clicked alert was redrawn at `version` (so a newer update that landed first is drawn again). */
+  redrawn(anomalyId: number, conversation: { platform: 'slack'; conversationId: string }, version: number): Promise<void>;
 }
 
 interface ListenerDeps {
@@ -165,6 +167,9 @@ export function registerSlackListeners(app: App, deps: ListenerDeps): void {
       return;
     }
     await respondOrLog(respond, { replace_original: true, ...renderAlertMessage(result.message) }, log);
+    await deps.anomalies.redrawn(anomalyId, { platform: 'slack', conversationId }, result.version).catch((error: unknown) => {
+      log.warn({ err: error, anomaly: anomalyId }, 'could not note the redrawn anomaly alert; the next update redraws it');
+    });
     if (!result.changed) await privately('That was already recorded; nothing changed.');
   };
 

@@ -284,6 +284,21 @@ describe(`anomaly store on ${testDatabaseKind}`, () => {
     expect((await store.alertsOf(record!.id))[0]!.postedVersion).toBe(2);
   });
 
+  it('sets a message back when a click redrew it with an older version than the one posted', async () => {
+    const [record] = await store.saveDetected([detection('a')], AT);
+    const target = { platform: 'slack', conversationId: 'C1' } as const;
+    await store.planAlerts(record!.id, [target]);
+    const posted = (await store.claimAlert('me', 60_000, SLACK))!;
+    await store.saveDetected([detection('a', { severity: 'high' })], AT);
+    await store.recordAlertPosted(posted.alert, 'me', 'ts-1', 2);
+    // A redraw at the current version changes nothing; an older one makes the alert due again.
+    await store.noteAlertRedrawn(record!.id, target, 2);
+    expect(await store.claimAlert('me', 60_000, SLACK)).toBeUndefined();
+    await store.noteAlertRedrawn(record!.id, target, 1);
+    const again = (await store.claimAlert('me', 60_000, SLACK))!;
+    expect(again).toMatchObject({ alert: { messageId: 'ts-1', postedVersion: 1 }, anomaly: { version: 2 } });
+  });
+
   it('retries a passing failure later, never a permanent one, and gives up after five attempts', async () => {
     const [a, b] = await store.saveDetected([detection('a'), detection('b')], AT);
     await store.planAlerts(a!.id, [{ platform: 'slack', conversationId: 'C1' }]);
