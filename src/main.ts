@@ -53,7 +53,7 @@ export interface FinOpsApp {
   monitor(): AnomalyMonitor;
   /** From now on, anomaly alerts go out through these notifiers. */
   useAlertNotifiers(notifiers: ReadonlyMap<Platform, AlertNotifier>): AnomalyMonitor;
-  /** Scans for anomalies now and delivers pending alerts; never throws. */
+  /** Scans for anomalies now (without asking AWS, a paid request kept for new days) and delivers pending alerts; never throws. */
   scanAnomalies(): Promise<void>;
   /** Syncs stale facets (or all recent days with `force`); never throws. */
   sync(options?: { force?: boolean }): Promise<SyncReport | undefined>;
@@ -165,11 +165,12 @@ export async function createFinOpsApp(config: Config, logger: Logger, overrides:
       fallback: config.anomalies.fallbackChannel ? { platform: 'slack', conversationId: config.anomalies.fallbackChannel } : undefined,
       awsFeed,
       accountLabel: () => labellerFor(handlerDeps, 'account'),
+      channelTeams: config.ai.channelTeams,
     });
   let monitor = monitorFor(new Map());
-  const scanAnomalies = async (): Promise<void> => {
+  const scanAnomalies = async (options: { askAws?: boolean } = {}): Promise<void> => {
     try {
-      await monitor.run();
+      await monitor.run(options);
     } catch (error) {
       logger.error({ err: error, component: 'anomalies' }, 'anomaly scan failed');
     }
@@ -180,7 +181,7 @@ export async function createFinOpsApp(config: Config, logger: Logger, overrides:
       if (report.ran) logger.info({ synced: report.synced, errors: report.errors.length }, 'cost sync finished');
       for (const error of report.errors) logger.warn({ facet: error.facet, err: error.cause }, error.message);
       // New days: look for anomalies in them (one instance scans; the others find the lease taken).
-      if (report.synced.length > 0) await scanAnomalies();
+      if (report.synced.length > 0) await scanAnomalies({ askAws: true });
       return report;
     } catch (error) {
       logger.error({ err: error }, 'cost sync failed');
@@ -201,7 +202,7 @@ export async function createFinOpsApp(config: Config, logger: Logger, overrides:
     anomalies,
     monitor: () => monitor,
     useAlertNotifiers: (notifiers) => (monitor = monitorFor(notifiers)),
-    scanAnomalies,
+    scanAnomalies: () => scanAnomalies(),
     sync: (options) => (running ??= runSync(options).finally(() => (running = undefined))),
     idle: async (timeoutMs) => {
       if (running) await Promise.race([running, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);

@@ -130,7 +130,7 @@ async function openAnomalies(deps: HandlerDeps, team: string | undefined, period
   if (open.length === 0) return [];
   const labels = { metric: deps.settings.defaultMetric, account: await labellerFor(deps, 'account') };
   const more = open.length > DIGEST_ANOMALIES ? ` — ${open.length - DIGEST_ANOMALIES} more in \`anomalies\`` : '';
-  return [{ type: 'text', text: [`*Open anomalies* (${open.length})${more}`, ...open.slice(0, DIGEST_ANOMALIES).map((record) => anomalyLine(record, labels))].join('\n') }];
+  return [{ type: 'text', text: [`*Open anomalies* (${open.length}, acknowledged ones included)${more}`, ...open.slice(0, DIGEST_ANOMALIES).map((record) => anomalyLine(record, labels))].join('\n') }];
 }
 
 /** How far back a still-active anomaly may have started and still be shown. */

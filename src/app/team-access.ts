@@ -6,7 +6,7 @@
  */
 import { FinOpsError } from '../core/errors.js';
 import type { RequestContext } from './engine.js';
-import type { HandlerDeps } from './report-context.js';
+import type { EngineSettings } from './report-context.js';
 
 /** What one conversation may see. */
 export type TeamAccess = { readonly kind: 'all' } | { readonly kind: 'teams'; readonly teams: readonly string[] };
@@ -21,7 +21,7 @@ export const OTHER_CONVERSATIONS = '*';
  * The access of the conversation a request comes from: its own rule, else the rule for
  * other conversations, else every team.
  */
-export function accessFor(deps: HandlerDeps, context: Pick<RequestContext, 'conversationId'>): TeamAccess {
+export function accessFor(deps: { readonly settings: Pick<EngineSettings, 'channelTeams'> }, context: Pick<RequestContext, 'conversationId'>): TeamAccess {
   const rules = deps.settings.channelTeams;
   if (!rules || rules.size === 0) return ALL_TEAMS;
   const teams = (context.conversationId !== undefined ? rules.get(context.conversationId) : undefined) ?? rules.get(OTHER_CONVERSATIONS);
@@ -36,6 +36,7 @@ export function accessFor(deps: HandlerDeps, context: Pick<RequestContext, 'conv
 export function permittedTeam(access: TeamAccess, typed: string | undefined): string | undefined {
   if (access.kind === 'all') return typed;
   const list = describe(access.teams);
+  if (access.teams.length === 0) throw new FinOpsError('command_invalid', 'This conversation cannot see any team’s spend.');
   if (typed === undefined) {
     if (access.teams.length === 1) return access.teams[0];
     throw new FinOpsError('command_invalid', `This conversation can see ${list}: say which with \`for TEAM\`.`);
@@ -43,6 +44,11 @@ export function permittedTeam(access: TeamAccess, typed: string | undefined): st
   const match = access.teams.find((team) => team.toLowerCase() === typed.toLowerCase());
   if (match === undefined) throw new FinOpsError('command_invalid', `This conversation can see ${list} only.`);
   return match;
+}
+
+/** True when the conversation may see `team`'s spend ('' = untagged). */
+export function maySee(access: TeamAccess, team: string): boolean {
+  return access.kind === 'all' || access.teams.some((visible) => visible.toLowerCase() === team.toLowerCase());
 }
 
 /** True when the conversation may see the whole organisation (org-wide views such as tag coverage). */

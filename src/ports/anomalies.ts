@@ -102,7 +102,8 @@ export interface AnomalyStore {
   /**
    * Writes a scan's detections: inserts new keys, updates known ones (their `version`
    * grows only when a shown field changed: days, active, amounts, severity, drivers,
-   * source). Status fields are never touched. Returns the stored records.
+   * source). Status fields are never touched. An alert that ran out of attempts while behind
+   * its anomaly gets a new round. Returns the stored records.
    */
   saveDetected(anomalies: readonly DetectedAnomaly[], at: Date): Promise<AnomalyRecord[]>;
   /** Anomalies whose last day is on or after `since`, oldest first (a scan matches new detections against them). */

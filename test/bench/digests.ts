@@ -194,7 +194,7 @@ async function benchCostExplorer(options: { databaseUrl?: string }): Promise<voi
     const started = await startFakeAws(store, clock, 5_000);
     fake = started.fake;
     const { source } = started;
-    const paid = () => fake!.requests.GetCostAndUsage + fake!.requests.GetCostForecast + fake!.requests.GetDimensionValues;
+    const paid = () => fake!.requests.GetCostAndUsage + fake!.requests.GetCostForecast + fake!.requests.GetDimensionValues + fake!.requests.GetAnomalies;
     const settings = testSyncSettings(BACKFILL_DAYS);
     const backfill = await syncCosts({ source, store, clock }, settings);
     if (backfill.errors.length > 0) throw new Error(`the backfill failed: ${backfill.errors.map((error) => error.message).join('; ')}`);

@@ -296,7 +296,7 @@ async function benchTarget(name: string, target: Parameters<typeof openDatabase>
     console.log(`cost 30d by service, answered from the store (${QUERY_RUNS} runs): ${percentiles(timings)} (target: p95 < 200 ms)`);
 
     // One simulated day: the sync check runs every hour, people ask 500 questions.
-    const paid = () => fake.requests.GetCostAndUsage + fake.requests.GetCostForecast + fake.requests.GetDimensionValues;
+    const paid = () => fake.requests.GetCostAndUsage + fake.requests.GetCostForecast + fake.requests.GetDimensionValues + fake.requests.GetAnomalies;
     const before = paid();
     const mixTimings: number[] = [];
     for (let hour = 0; hour < 24; hour++) {

@@ -33,6 +33,7 @@ const METHOD_SCOPES: Readonly<Record<string, string | undefined>> = {
   'chat.postMessage': 'chat:write',
   'chat.postEphemeral': 'chat:write',
   'chat.delete': 'chat:write',
+  'chat.update': 'chat:write',
   'chat.startStream': 'chat:write',
   'assistant.threads.setStatus': 'assistant:write',
   'views.publish': undefined,

@@ -8,8 +8,9 @@
  * or a failure is recorded only by the holder still named in `claimed_by` (another instance
  * taking over after the lease ran out renames it, so the late one learns it lost). After a
  * passing failure the row keeps no holder but keeps `lease_until` as the earliest time of
- * the next attempt, doubling from one minute with each attempt; after `MAX_ATTEMPTS` or a
- * permanent failure the alert is not taken again.
+ * the next attempt, doubling from one minute with each attempt; after `MAX_ATTEMPTS` it waits
+ * for the next scan to give it another round, and after a permanent failure it is not taken
+ * again.
  */
 import { randomUUID } from 'node:crypto';
 import { and, asc, desc, eq, gte, lt, lte, ne, sql, type SQL } from 'drizzle-orm';
@@ -70,6 +71,17 @@ export class PgAnomalyStore implements AnomalyStore {
           .returning(),
       );
       for (const row of rows) saved.set(row.key, toRecord(row));
+    }
+    const ids = [...saved.values()].map((record) => record.id);
+    if (ids.length > 0) {
+      // An alert that ran out of attempts (a long Slack outage) gets a new round with each
+      // scan while it is behind its anomaly, so it is late rather than lost.
+      await guard(() =>
+        this.db.execute(sql`update ${anomalyAlerts} al set attempts = 0, lease_until = null
+          from ${anomalies} an
+          where al.anomaly_id = an.id and al.anomaly_id in (${sql.join(ids.map((id) => sql`${id}`), sql`, `)})
+            and al.posted_version < an.version and not al.permanent_failure and al.attempts >= ${MAX_ATTEMPTS}`),
+      );
     }
     return detected.map((anomaly) => saved.get(anomaly.key)!);
   }

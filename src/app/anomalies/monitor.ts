@@ -11,6 +11,9 @@ import { addDays, type PlainDate } from '../../core/period.js';
 import type { AlertNotifier, AlertMessage, AnomalyRecord, AnomalyStore, AwsAnomalyFeed, Clock, ClaimedAlert, CostStore, Platform, SubscriptionStore } from '../../ports.js';
 import { type AnomalyDecision, anomalyAlert, type AnomalyLabels, SNOOZE_DAYS } from './present.js';
 import { type AnomalyScanSettings, type ScanReport, scanAnomalies } from './scan.js';
+import { accessFor, maySee, seesEveryTeam } from '../team-access.js';
+import { loadFreshness } from '../report-context.js';
+import { TOTAL_FACET } from '../../core/cost-model.js';
 
 /** Where the monitor reports what it did. */
 export interface MonitorLogger {
@@ -41,6 +44,8 @@ export interface MonitorDeps {
   readonly awsFeed?: AwsAnomalyFeed | undefined;
   /** Reads how accounts are named, for the alerts. */
   readonly accountLabel?: (() => Promise<(id: string) => string>) | undefined;
+  /** FINOPS_CHANNEL_TEAMS: conversations confined to some teams get only those teams' alerts. */
+  readonly channelTeams?: ReadonlyMap<string, readonly string[]> | undefined;
 }
 
 /** What a button click changed, for the clicked message. */
@@ -61,10 +66,14 @@ export class AnomalyMonitor {
 
   constructor(private readonly deps: MonitorDeps) {}
 
-  /** Scans, plans the alerts of recent open anomalies, and delivers every pending alert. */
-  async run(): Promise<ScanReport & { delivered: number }> {
+  /**
+   * Scans, plans the alerts of recent open anomalies, and delivers every pending alert.
+   * `askAws`: also read AWS Cost Anomaly Detection — a paid request, so only when a sync
+   * brought new days, not on every start.
+   */
+  async run(options: { askAws?: boolean } = {}): Promise<ScanReport & { delivered: number }> {
     await this.deps.anomalies.endSnoozes(this.deps.clock.now());
-    const report = await scanAnomalies(this.deps, this.deps.scan);
+    const report = await scanAnomalies({ ...this.deps, awsFeed: options.askAws ? this.deps.awsFeed : undefined }, this.deps.scan);
     if (report.lastJudged) await this.planAlerts(report.saved, report.lastJudged);
     if (report.saved.length > 0) this.deps.logger.info({ saved: report.saved.length, lastJudged: report.lastJudged }, 'anomaly scan finished');
     return { ...report, delivered: await this.deliverPending() };
@@ -81,11 +90,21 @@ export class AnomalyMonitor {
     }
   }
 
-  /** The owning team's subscribed conversations, or the fallback. */
+  /**
+   * The owning team's subscribed conversations, or the fallback. A conversation confined to
+   * some teams only gets an alert about one of them, and only one bound to that team (a
+   * service- or account-wide one shows every team's share): never another team's spend.
+   */
   private async targetsFor(record: AnomalyRecord): Promise<ConversationTarget[]> {
     const owned = record.team === undefined || record.team === '' ? [] : await this.deps.subscriptions.conversationsFor(record.team);
-    if (owned.length > 0) return owned;
-    return this.deps.fallback ? [this.deps.fallback] : [];
+    const teamBound = record.scope.kind === 'team' || record.scope.kind === 'team-service';
+    const allowed = (target: ConversationTarget) => {
+      const access = accessFor({ settings: { channelTeams: this.deps.channelTeams } }, { conversationId: target.conversationId });
+      return seesEveryTeam(access) || (teamBound && record.team !== undefined && maySee(access, record.team));
+    };
+    const visible = owned.filter(allowed);
+    if (visible.length > 0) return visible;
+    return this.deps.fallback && allowed(this.deps.fallback) ? [this.deps.fallback] : [];
   }
 
   /** Posts or updates every alert that is behind its anomaly; one pass at a time in this instance. */
@@ -135,8 +154,8 @@ export class AnomalyMonitor {
   }
 
   private async labels(): Promise<AnomalyLabels> {
-    const account = await this.deps.accountLabel?.().catch(() => undefined);
-    return { metric: this.deps.scan.metric, account };
+    const [account, freshness] = await Promise.all([this.deps.accountLabel?.().catch(() => undefined), loadFreshness(this.deps.store, [TOTAL_FACET]).catch(() => undefined)]);
+    return { metric: this.deps.scan.metric, account, dataThrough: freshness?.dataThrough };
   }
 
   /**

@@ -6,8 +6,8 @@
 import { OTHER_DRIVERS } from '../../core/anomaly-drivers.js';
 import { type CostMetric, metricLabel, UNTAGGED_LABEL } from '../../core/cost-model.js';
 import { formatDay } from '../../core/digest.js';
-import { type Amount, formatAmount, formatPercent, percentChange } from '../../core/money.js';
-import { addDays, daysBetween } from '../../core/period.js';
+import { formatAmount, formatCents, formatPercent, percentChange, roundPartsToCents } from '../../core/money.js';
+import { addDays, daysBetween, type PlainDate } from '../../core/period.js';
 import type { Reply, ReplyBlock } from '../../core/reply.js';
 import type { AlertButton, AlertMessage, AnomalyDriver, AnomalyRecord, AnomalyStatus, DriverDimension } from '../../ports.js';
 
@@ -46,6 +46,8 @@ const DRIVERS_SHOWN = 3;
 export interface AnomalyLabels {
   readonly metric: CostMetric;
   readonly account?: ((id: string) => string) | undefined;
+  /** The last day of cost data stored, for the alert's freshness line. */
+  readonly dataThrough?: PlainDate | undefined;
 }
 
 /** What an anomaly is about, in a few words: "payments · Amazon EC2", "Amazon S3 (all teams)". */
@@ -80,7 +82,7 @@ export function anomalyAlert(record: AnomalyRecord, labels: AnomalyLabels): Aler
       type: 'fields',
       fields: [
         { label: 'Status', value: statusText(record) },
-        { label: 'Severity', value: `${record.severity} (score ${record.score})` },
+        { label: 'Severity', value: `${record.severity} (${record.source === 'aws' ? 'AWS score' : 'score'} ${record.score})` },
         { label: 'Actual', value: formatAmount(record.actual, record.currency) },
         { label: 'Expected', value: formatAmount(record.expected, record.currency) },
       ],
@@ -112,24 +114,30 @@ function driverBlocks(record: AnomalyRecord, labels: AnomalyLabels): ReplyBlock[
   for (const driver of record.drivers) byDimension.set(driver.dimension, [...(byDimension.get(driver.dimension) ?? []), driver]);
   if (byDimension.size === 0) return [];
   const rows = [...byDimension].map(([dimension, drivers]) => [DIMENSION_LABELS[dimension], driverLine(dimension, drivers, record.currency, labels)]);
+  // Stored facts split a team's spend by one dimension at a time: for one of its services,
+  // accounts, regions and usage types are read across the team's services.
+  const across = record.scope.kind === 'team-service' ? '; account, region and usage type across the team’s services' : '';
   return [
-    { type: 'text', text: '*Root cause* (each line adds up to the impact)' },
+    { type: 'text', text: `*Root cause* (each line adds up to the impact${across})` },
     { type: 'table', columns: [{ title: 'By', align: 'left' }, { title: 'Biggest contributors', align: 'left' }], rows },
   ];
 }
 
+/** The top drivers and "other", each rounded so that the line adds up to the impact as shown. */
 function driverLine(dimension: DriverDimension, drivers: readonly AnomalyDriver[], currency: string, labels: AnomalyLabels): string {
   const named = drivers.filter((driver) => driver.key !== OTHER_DRIVERS);
   const shown = named.slice(0, DRIVERS_SHOWN);
   const rest = drivers.filter((driver) => !shown.includes(driver)).reduce((sum, driver) => sum + driver.impact, 0n);
-  const parts = shown.map((driver) => `${driverLabel(dimension, driver.key, labels)} ${formatAmount(driver.impact, currency)}`);
-  if (rest !== 0n) parts.push(`other ${formatAmount(rest, currency)}`);
+  const cents = roundPartsToCents([...shown.map((driver) => driver.impact), rest]);
+  const parts = shown.map((driver, index) => `${driverLabel(dimension, driver.key, labels)} ${formatCents(cents[index]!, currency)}`);
+  if (rest !== 0n) parts.push(`other ${formatCents(cents[shown.length]!, currency)}`);
   return parts.join(' · ');
 }
 
 function footer(record: AnomalyRecord, labels: AnomalyLabels): string {
   const found = record.source === 'both' ? 'our detector and AWS Cost Anomaly Detection' : record.source === 'aws' ? 'AWS Cost Anomaly Detection' : 'our detector';
-  return `${metricLabel(labels.metric)} · ${anomalyDays(record)} · found by ${found} · checked ${record.updatedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC (the most recent day is not judged until AWS completes it)`;
+  const through = labels.dataThrough ? ` · data through ${labels.dataThrough} (that last day is judged once AWS completes it)` : '';
+  return `${metricLabel(labels.metric)} in ${record.currency} · ${anomalyDays(record)} · found by ${found}${through}`;
 }
 
 function buttonsFor(record: AnomalyRecord): AlertButton[] {
@@ -165,20 +173,16 @@ function driverLabel(dimension: DriverDimension, key: string, labels: AnomalyLab
   return dimension === 'team' && key === '' ? UNTAGGED_LABEL : dimension === 'account' ? (labels.account?.(key) ?? key) : key;
 }
 
-/** One row of the `anomalies` list. */
-export function anomalyRow(record: AnomalyRecord, labels: AnomalyLabels): string[] {
+/** One row of the `anomalies` list; `impactCents` is its impact as rounded with the others (so the rows add up to the total). */
+export function anomalyRow(record: AnomalyRecord, labels: AnomalyLabels, impactCents: bigint): string[] {
   const top = mainDriver(record);
   return [
     anomalyDays(record),
     anomalySubject(record, labels),
-    formatAmount(record.impact, record.currency),
+    formatCents(impactCents, record.currency),
     record.severity,
     `${STATUS_LABELS[record.status]}${record.active ? ', ongoing' : ''}`,
     top ? `${DIMENSION_LABELS[top.dimension]}: ${driverLabel(top.dimension, top.key, labels)}` : '',
   ];
 }
 
-/** The sum of the impacts, for a list's total row. */
-export function totalImpact(records: readonly AnomalyRecord[]): Amount {
-  return records.reduce((sum, record) => sum + record.impact, 0n);
-}

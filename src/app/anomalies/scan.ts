@@ -124,7 +124,7 @@ async function runScan(deps: ScanDeps, settings: AnomalyScanSettings): Promise<S
     }
   }
   const known = await deps.anomalies.listSince(addDays(readings.days[judgeFrom] ?? range.start, -2));
-  const toSave = reconcile(events, known, lastJudged);
+  const toSave = reconcile(events, known, { lastJudged, judgedFrom: readings.days[judgeFrom] ?? range.start, awsAnswered: deps.awsFeed !== undefined && awsError === undefined });
   const saved = await deps.anomalies.saveDetected(toSave, deps.clock.now());
   return { lastJudged, saved, ...(awsError ? { awsError } : {}) };
 }
@@ -159,7 +159,9 @@ function findCandidates(readings: Readings, settings: AnomalyScanSettings, judge
       for (const run of groupFlags(detectAnomalies(series.usd, detector, { from: judgeFrom, monthStarts, origin }))) {
         const scope = scopeOf(series);
         const [teamName, service] = attribute(readings, scope, run);
-        candidates.push({ scope, series, run, team: teamName, service });
+        // A service- or account-wide run put down to a team must clear that team's own bars too.
+        const credited = owner === undefined ? withinThresholds(run, settings.teamThresholds.get(teamName)) : run;
+        if (credited) candidates.push({ scope, series, run: credited, team: teamName, service });
       }
     }
   };
@@ -168,6 +170,16 @@ function findCandidates(readings: Readings, settings: AnomalyScanSettings, judge
   scan(readings.services, (series) => ({ kind: 'service', value: series.value }), () => undefined);
   scan(readings.accounts, (series) => ({ kind: 'account', value: series.value }), () => undefined);
   return candidates;
+}
+
+/** The run's days that clear a team's own bars (the run unchanged without any), or undefined when none do. */
+function withinThresholds(run: FlagRun, thresholds: AnomalyThresholds | undefined): FlagRun | undefined {
+  if (!thresholds) return run;
+  const flags = run.flags.filter((flag) => {
+    const excess = flag.actual - flag.expected;
+    return excess >= thresholds.minImpact && (flag.expected <= 0 || excess / flag.expected >= thresholds.minRelative);
+  });
+  return flags.length === 0 ? undefined : { first: flags[0]!.index, last: flags.at(-1)!.index, flags };
 }
 
 /** The team and service a run is put down to: the scope's own, or the one that rose most within it. */
@@ -324,7 +336,8 @@ function fromAws(anomaly: AwsAnomaly, service: string, readings: Readings, lastJ
     team,
     firstDay: anomaly.firstDay,
     lastDay,
-    active: anomaly.lastDay === undefined,
+    // AWS's end date is the last day it saw the anomaly: still on if that is the last day judged.
+    active: anomaly.lastDay === undefined || anomaly.lastDay >= lastJudged,
     expected: anomaly.expected,
     actual: anomaly.actual,
     impact: anomaly.impact,
@@ -345,25 +358,33 @@ function merge(rises: readonly { key: string; rise: number }[]): { key: string; 
 
 /**
  * Matches this scan's events with the anomalies already stored: an event of the same team
- * and service on overlapping or touching days is the same anomaly (it keeps its key and its
- * alert); a stored anomaly still marked active that this scan no longer finds has ended.
+ * and service on overlapping or touching days — or with the same AWS anomaly id — is the
+ * same anomaly (it keeps its key and its alert). An anomaly that began before the judged
+ * days is left as stored: the window only sees its tail, and must not shrink it. A stored
+ * anomaly still marked active that this scan no longer finds has ended — unless AWS found it
+ * and could not be asked this time.
  */
-function reconcile(events: readonly DetectedAnomaly[], known: readonly AnomalyRecord[], lastJudged: PlainDate): DetectedAnomaly[] {
+function reconcile(events: readonly DetectedAnomaly[], known: readonly AnomalyRecord[], context: { lastJudged: PlainDate; judgedFrom: PlainDate; awsAnswered: boolean }): DetectedAnomaly[] {
   const matched = new Set<number>();
-  const result = events.map((event) => {
+  const result: DetectedAnomaly[] = [];
+  for (const event of events) {
     const group = groupOf(event.key);
-    const existing = known.find(
-      (record) => !matched.has(record.id) && groupOf(record.key) === group && record.firstDay <= addDays(event.lastDay, 2) && record.lastDay >= addDays(event.firstDay, -2),
-    );
-    if (!existing) return event;
+    const existing =
+      known.find((record) => !matched.has(record.id) && event.awsAnomalyId !== undefined && record.awsAnomalyId === event.awsAnomalyId) ??
+      known.find((record) => !matched.has(record.id) && groupOf(record.key) === group && record.firstDay <= addDays(event.lastDay, 2) && record.lastDay >= addDays(event.firstDay, -2));
+    if (!existing) {
+      result.push(event);
+      continue;
+    }
     matched.add(existing.id);
+    if (existing.firstDay < context.judgedFrom && event.lastDay <= existing.lastDay) continue;
     // AWS may have matched the stored anomaly on an earlier scan: keep what it knew.
     const awsAnomalyId = event.awsAnomalyId ?? existing.awsAnomalyId;
     const source = awsAnomalyId && event.source === 'finops' ? 'both' : event.source;
-    return { ...event, key: existing.key, awsAnomalyId, source };
-  });
+    result.push({ ...event, key: existing.key, awsAnomalyId, source });
+  }
   const ended = known
-    .filter((record) => record.active && !matched.has(record.id) && record.lastDay <= lastJudged)
+    .filter((record) => record.active && !matched.has(record.id) && record.lastDay <= context.lastJudged && (context.awsAnswered || record.source === 'finops'))
     .map((record): DetectedAnomaly => ({ ...detectedPart(record), active: false }));
   return [...result, ...ended];
 }

@@ -4,10 +4,10 @@
  * decided about it.
  */
 import { TOTAL_FACET } from '../../core/cost-model.js';
-import { formatAmount } from '../../core/money.js';
+import { formatCents, roundPartsToCents, sumAmounts } from '../../core/money.js';
 import type { Reply } from '../../core/reply.js';
 import type { AnomalyStore } from '../../ports.js';
-import { anomalyRow, totalImpact } from '../anomalies/present.js';
+import { anomalyRow } from '../anomalies/present.js';
 import type { Command } from '../command.js';
 import { type HandlerDeps, labellerFor, resolveScope, scopeFooter, teamSuffix } from '../report-context.js';
 
@@ -28,6 +28,9 @@ export async function handleAnomalies(deps: HandlerDeps & { readonly anomalies: 
   const listed = records.slice(0, LISTED);
   const currency = records[0]!.currency;
   const rest = records.length - listed.length;
+  // Rounded together, so the rows (and the line for the rest) add up to the total shown.
+  const cents = roundPartsToCents([...listed.map((record) => record.impact), sumAmounts(records.slice(LISTED).map((record) => record.impact))]);
+  const total = cents.reduce((sum, part) => sum + part, 0n);
   return {
     kind: 'answer',
     title,
@@ -42,10 +45,10 @@ export async function handleAnomalies(deps: HandlerDeps & { readonly anomalies: 
           { title: 'Status', align: 'left' },
           { title: 'Main driver', align: 'left' },
         ],
-        rows: listed.map((record) => anomalyRow(record, labels)),
-        footer: ['Total', `${records.length} anomal${records.length === 1 ? 'y' : 'ies'}`, formatAmount(totalImpact(records), currency), '', '', ''],
+        rows: listed.map((record, index) => anomalyRow(record, labels, cents[index]!)),
+        footer: ['Total', `${records.length} anomal${records.length === 1 ? 'y' : 'ies'}`, formatCents(total, currency), '', '', ''],
       },
-      ...(rest > 0 ? [{ type: 'text' as const, text: `… and ${rest} smaller one${rest === 1 ? '' : 's'} (the total includes them).` }] : []),
+      ...(rest > 0 ? [{ type: 'text' as const, text: `… and ${rest} smaller one${rest === 1 ? '' : 's'}, ${formatCents(cents[listed.length]!, currency)} together (in the total).` }] : []),
       footer,
     ],
   };
