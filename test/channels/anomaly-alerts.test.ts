@@ -96,7 +96,7 @@ afterAll(async () => {
 });
 
 /** A monitor as another instance runs it: its own name, stores over `database`, Slack client. */
-function instance(database: Database, holder: string, fallback?: ConversationTarget): AnomalyMonitor {
+function instance(database: Database, holder: string, fallback?: ConversationTarget, channelTeams?: ReadonlyMap<string, readonly string[]>): AnomalyMonitor {
   const client = new webApi.WebClient(TEST_BOT_TOKEN, { slackApiUrl: fake.apiUrl, retryConfig: { retries: 0 } });
   return new AnomalyMonitor({
     store: new PgCostStore(database.db),
@@ -113,6 +113,7 @@ function instance(database: Database, holder: string, fallback?: ConversationTar
       metric: config.defaultMetric,
     },
     fallback,
+    channelTeams,
   });
 }
 
@@ -394,5 +395,37 @@ describe('feedback to AWS Cost Anomaly Detection', () => {
     ].sort((a, b) => a.at - b.at);
     expect((await app.anomalies.get(untagged.id))!.status).toBe('snoozed');
     expect(status(writes.at(-1)!.message), 'what the fallback channel shows last').toMatch(/^Snoozed until /);
+  });
+});
+
+// Last: it adds anomalies of its own, which the counts above must not see.
+describe('channel confinement', () => {
+  it("keeps FINOPS_CHANNEL_TEAMS: a confined channel gets only its own teams' anomalies, and never an organisation-wide one", async () => {
+    const confinedToTeam = 'C0CONFTEAM';
+    const confinedElsewhere = 'C0CONFELSE';
+    const open = 'C0CONFOPEN';
+    for (const conversationId of [confinedToTeam, confinedElsewhere, open]) {
+      await app.digests.subscribe({ platform: 'slack', conversationId, cadence: 'daily', team: team.team!, timeZone: 'UTC', createdBy: ALICE });
+    }
+    const rules = new Map([
+      [confinedToTeam, [team.team!]],
+      [confinedElsewhere, [otherTeam]],
+    ]);
+    const monitor = instance(app.database, 'confined', undefined, rules);
+    // The team's own anomaly, and one of its service across all teams (which shows every team's share).
+    const { id: _id, status: _status, statusBy: _by, statusAt: _at, snoozedUntil: _until, version: _version, detectedAt: _detected, updatedAt: _updated, ...detected } = team;
+    const [teamBound, orgWide] = await app.anomalies.saveDetected(
+      [
+        { ...detected, key: `${team.key}\u001fconfined` },
+        { ...detected, key: `${team.key}\u001forg-wide`, scope: { kind: 'service', value: 'value' in team.scope ? team.scope.value : 'EC2' } },
+      ],
+      clock.now(),
+    );
+    await monitor.routeAlerts([teamBound!, orgWide!], team.lastDay);
+    const targets = async (record: AnomalyRecord) => (await app.anomalies.alertsOf(record.id)).map((alert) => alert.conversationId).sort();
+    const subscribed = (await app.digests.conversationsFor(team.team!)).map((target) => target.conversationId);
+    expect(subscribed).toEqual(expect.arrayContaining([confinedToTeam, confinedElsewhere, open]));
+    expect(await targets(teamBound!)).toEqual(subscribed.filter((id) => id !== confinedElsewhere).sort());
+    expect(await targets(orgWide!)).toEqual(subscribed.filter((id) => id !== confinedElsewhere && id !== confinedToTeam).sort());
   });
 });

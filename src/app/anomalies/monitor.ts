@@ -74,13 +74,13 @@ export class AnomalyMonitor {
   async run(options: { askAws?: boolean } = {}): Promise<ScanReport & { delivered: number }> {
     await this.deps.anomalies.endSnoozes(this.deps.clock.now());
     const report = await scanAnomalies({ ...this.deps, awsFeed: options.askAws ? this.deps.awsFeed : undefined }, this.deps.scan);
-    if (report.lastJudged) await this.planAlerts(report.saved, report.lastJudged);
+    if (report.lastJudged) await this.routeAlerts(report.saved, report.lastJudged);
     if (report.saved.length > 0) this.deps.logger.info({ saved: report.saved.length, lastJudged: report.lastJudged }, 'anomaly scan finished');
     return { ...report, delivered: await this.deliverPending() };
   }
 
-  /** Gives each recent, open anomaly an alert row per target conversation (idempotent). */
-  private async planAlerts(records: readonly AnomalyRecord[], lastJudged: PlainDate): Promise<void> {
+  /** Gives each recent (last day within a week of `lastJudged`), open anomaly an alert row per target conversation (idempotent). */
+  async routeAlerts(records: readonly AnomalyRecord[], lastJudged: PlainDate): Promise<void> {
     const recentFrom = addDays(lastJudged, -ALERT_WITHIN_DAYS);
     for (const record of records) {
       if (record.status !== 'open' || record.lastDay < recentFrom) continue;
