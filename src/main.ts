@@ -168,11 +168,15 @@ export async function createFinOpsApp(config: Config, logger: Logger, overrides:
       channelTeams: config.ai.channelTeams,
     });
   let monitor = monitorFor(new Map());
+  // A scan that failed (the database was down) is tried again on the next hourly sync check.
+  let scanOwed = false;
   const scanAnomalies = async (options: { askAws?: boolean } = {}): Promise<void> => {
     try {
       await monitor.run(options);
+      scanOwed = false;
     } catch (error) {
-      logger.error({ err: error, component: 'anomalies' }, 'anomaly scan failed');
+      scanOwed = true;
+      logger.error({ err: error, component: 'anomalies' }, 'anomaly scan failed; it is tried again at the next sync check');
     }
   };
   const runSync = async (options?: { force?: boolean }): Promise<SyncReport | undefined> => {
@@ -181,7 +185,7 @@ export async function createFinOpsApp(config: Config, logger: Logger, overrides:
       if (report.ran) logger.info({ synced: report.synced, errors: report.errors.length }, 'cost sync finished');
       for (const error of report.errors) logger.warn({ facet: error.facet, err: error.cause }, error.message);
       // New days: look for anomalies in them (one instance scans; the others find the lease taken).
-      if (report.synced.length > 0) await scanAnomalies({ askAws: true });
+      if (report.synced.length > 0 || scanOwed) await scanAnomalies({ askAws: report.synced.length > 0 });
       return report;
     } catch (error) {
       logger.error({ err: error }, 'cost sync failed');

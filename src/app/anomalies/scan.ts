@@ -89,10 +89,43 @@ interface Readings {
   readonly teamServices: SeriesSet;
   readonly services: SeriesSet;
   readonly accounts: SeriesSet;
-  readonly teamAccounts: SeriesSet;
-  readonly teamRegions: SeriesSet;
-  readonly teamUsageTypes: SeriesSet;
+  /** The team × dimension series the root cause reads, fetched only for what was found. */
+  readonly drivers: DriverSeries;
   readonly currency: string;
+}
+
+/**
+ * Team × dimension series read on demand — one team's (or one account's) at a time, each
+ * once — so a scan holds the usage types of the teams with anomalies, not of everyone.
+ */
+class DriverSeries {
+  private readonly cache = new Map<string, Promise<SeriesSet>>();
+
+  constructor(
+    private readonly store: CostStore,
+    private readonly range: { start: PlainDate; end: PlainDate },
+    private readonly metric: CostMetric,
+  ) {}
+
+  /** One team's spend by the facet's values. */
+  ofTeam(facet: Facet, team: string): Promise<SeriesSet> {
+    return this.read(facet, { team });
+  }
+
+  /** Every team's spend on one value of the facet (one account). */
+  ofValue(facet: Facet, value: string): Promise<SeriesSet> {
+    return this.read(facet, { value });
+  }
+
+  private read(facet: Facet, filter: { team?: string; value?: string }): Promise<SeriesSet> {
+    const key = `${facet}\u001f${filter.team ?? ''}\u001f${filter.value ?? ''}\u001f${filter.team === undefined ? 'v' : 't'}`;
+    let entry = this.cache.get(key);
+    if (!entry) {
+      entry = loadSeries(this.store, facet, 'team-value', this.range, this.metric, filter);
+      this.cache.set(key, entry);
+    }
+    return entry;
+  }
 }
 
 /** Scans the stored costs once, on one instance at a time. */
@@ -111,8 +144,8 @@ async function runScan(deps: ScanDeps, settings: AnomalyScanSettings): Promise<S
   if (range.start >= range.end) return { skipped: 'no-data', saved: [] };
   const readings = await read(deps.store, range, settings.metric);
   const judgeFrom = Math.max(0, readings.days.length - settings.judgeDays);
-  const candidates = findCandidates(readings, settings, judgeFrom);
-  const events = mergeCandidates(candidates).map((group) => toDetected(readings, group, settings));
+  const candidates = await findCandidates(readings, settings, judgeFrom);
+  const events = await Promise.all(mergeCandidates(candidates).map((group) => toDetected(readings, group, settings)));
   let awsError: string | undefined;
   if (deps.awsFeed) {
     try {
@@ -130,25 +163,22 @@ async function runScan(deps: ScanDeps, settings: AnomalyScanSettings): Promise<S
 }
 
 async function read(store: CostStore, range: { start: PlainDate; end: PlainDate }, metric: CostMetric): Promise<Readings> {
-  const [teams, teamServices, services, accounts, teamAccounts, teamRegions, teamUsageTypes, currency] = await Promise.all([
+  const [teams, teamServices, services, accounts, currency] = await Promise.all([
     loadSeries(store, 'service', 'team', range, metric),
     loadSeries(store, 'service', 'team-value', range, metric),
     loadSeries(store, 'service', 'value', range, metric),
     loadSeries(store, 'account', 'value', range, metric),
-    loadSeries(store, 'account', 'team-value', range, metric),
-    loadSeries(store, 'region', 'team-value', range, metric),
-    loadSeries(store, 'usage-type', 'team-value', range, metric),
     store.currency(),
   ]);
-  return { days: teams.days, teams, teamServices, services, accounts, teamAccounts, teamRegions, teamUsageTypes, currency: currency ?? 'USD' };
+  return { days: teams.days, teams, teamServices, services, accounts, drivers: new DriverSeries(store, range, metric), currency: currency ?? 'USD' };
 }
 
 /** Runs the detector over every scope's series and puts each run down to a team and a service. */
-function findCandidates(readings: Readings, settings: AnomalyScanSettings, judgeFrom: number): Candidate[] {
+async function findCandidates(readings: Readings, settings: AnomalyScanSettings, judgeFrom: number): Promise<Candidate[]> {
   const monthStarts = Uint8Array.from(readings.days, (day) => (day.endsWith('-01') ? 1 : 0));
   // Day number of the first day: the detector's re-estimates then fall on fixed calendar days.
   const origin = daysBetween('1970-01-01', readings.days[0] ?? '1970-01-01');
-  const candidates: Candidate[] = [];
+  const runs: { scope: AnomalyScope; series: CostSeries; run: FlagRun; owned: boolean }[] = [];
   const scan = (set: SeriesSet, scopeOf: (series: CostSeries) => AnomalyScope, team: (series: CostSeries) => string | undefined) => {
     for (const series of set.series.values()) {
       const owner = team(series);
@@ -157,11 +187,7 @@ function findCandidates(readings: Readings, settings: AnomalyScanSettings, judge
       // Days before a series' first spend are zero, not unknown: a new service is judged against them.
       if (!series.amounts.some((amount) => amount !== 0n)) continue;
       for (const run of groupFlags(detectAnomalies(series.usd, detector, { from: judgeFrom, monthStarts, origin }))) {
-        const scope = scopeOf(series);
-        const [teamName, service] = attribute(readings, scope, run);
-        // A service- or account-wide run put down to a team must clear that team's own bars too.
-        const credited = owner === undefined ? withinThresholds(run, settings.teamThresholds.get(teamName)) : run;
-        if (credited) candidates.push({ scope, series, run: credited, team: teamName, service });
+        runs.push({ scope: scopeOf(series), series, run, owned: owner !== undefined });
       }
     }
   };
@@ -169,6 +195,13 @@ function findCandidates(readings: Readings, settings: AnomalyScanSettings, judge
   scan(readings.teams, (series) => ({ kind: 'team', team: series.team }), (series) => series.team);
   scan(readings.services, (series) => ({ kind: 'service', value: series.value }), () => undefined);
   scan(readings.accounts, (series) => ({ kind: 'account', value: series.value }), () => undefined);
+  const candidates: Candidate[] = [];
+  for (const { scope, series, run, owned } of runs) {
+    const [team, service] = await attribute(readings, scope, run);
+    // A service- or account-wide run put down to a team must clear that team's own bars too.
+    const credited = owned ? run : withinThresholds(run, settings.teamThresholds.get(team));
+    if (credited) candidates.push({ scope, series, run: credited, team, service });
+  }
   return candidates;
 }
 
@@ -183,7 +216,7 @@ function withinThresholds(run: FlagRun, thresholds: AnomalyThresholds | undefine
 }
 
 /** The team and service a run is put down to: the scope's own, or the one that rose most within it. */
-function attribute(readings: Readings, scope: AnomalyScope, run: FlagRun): [string, string] {
+async function attribute(readings: Readings, scope: AnomalyScope, run: FlagRun): Promise<[string, string]> {
   const days = run.flags.map((flag) => flag.index);
   const topService = (team: string) => risesOf(readings.teamServices, days, (series) => (series.team === team ? series.value : undefined))[0]?.key ?? '';
   switch (scope.kind) {
@@ -196,7 +229,8 @@ function attribute(readings: Readings, scope: AnomalyScope, run: FlagRun): [stri
       return [team, scope.value];
     }
     case 'account': {
-      const team = risesOf(readings.teamAccounts, days, (series) => (series.value === scope.value ? series.team : undefined))[0]?.key ?? '';
+      const accountTeams = await readings.drivers.ofValue('account', scope.value);
+      const team = risesOf(accountTeams, days, (series) => series.team)[0]?.key ?? '';
       return [team, topService(team)];
     }
     case 'aws':
@@ -223,7 +257,7 @@ function mergeCandidates(candidates: readonly Candidate[]): Candidate[][] {
 }
 
 /** The anomaly a group describes, from its leading (most specific) candidate. */
-function toDetected(readings: Readings, group: readonly Candidate[], settings: AnomalyScanSettings): DetectedAnomaly {
+async function toDetected(readings: Readings, group: readonly Candidate[], settings: AnomalyScanSettings): Promise<DetectedAnomaly> {
   const lead = group[0]!;
   const flags = lead.run.flags;
   const days = flags.map((flag) => flag.index);
@@ -247,7 +281,7 @@ function toDetected(readings: Readings, group: readonly Candidate[], settings: A
     severity: severityOf(peak, peakFlag.expected, minImpact),
     score: Math.round(Math.max(...flags.map((flag) => flag.score)) * 10) / 10,
     currency: readings.currency,
-    drivers: driversOf(readings, lead, days, impact),
+    drivers: await driversOf(readings, lead, days, impact),
     source: 'finops',
     awsAnomalyId: undefined,
   };
@@ -267,17 +301,20 @@ function groupOf(key: string): string {
 }
 
 /** The impact broken down by every dimension the stored facts allow for the scope. */
-function driversOf(readings: Readings, lead: Candidate, days: readonly number[], impact: Amount): AnomalyDriver[] {
+async function driversOf(readings: Readings, lead: Candidate, days: readonly number[], impact: Amount): Promise<AnomalyDriver[]> {
   const { scope } = lead;
   const dimensions: [DriverDimension, SeriesSet, (series: CostSeries) => string | undefined][] = [];
-  const ofTeam = (team: string) => (series: CostSeries) => (series.team === team ? series.value : undefined);
+  const values = (series: CostSeries) => series.value;
   if (scope.kind === 'team' || scope.kind === 'team-service') {
-    if (scope.kind === 'team') dimensions.push(['service', readings.teamServices, ofTeam(scope.team)]);
-    dimensions.push(['account', readings.teamAccounts, ofTeam(scope.team)], ['region', readings.teamRegions, ofTeam(scope.team)], ['usage-type', readings.teamUsageTypes, ofTeam(scope.team)]);
+    const [accounts, regions, usageTypes] = await Promise.all(
+      (['account', 'region', 'usage-type'] as const).map((facet) => readings.drivers.ofTeam(facet, scope.team)),
+    );
+    if (scope.kind === 'team') dimensions.push(['service', readings.teamServices, (series) => (series.team === scope.team ? series.value : undefined)]);
+    dimensions.push(['account', accounts!, values], ['region', regions!, values], ['usage-type', usageTypes!, values]);
   } else if (scope.kind === 'service') {
     dimensions.push(['team', readings.teamServices, (series) => (series.value === scope.value ? series.team : undefined)]);
   } else if (scope.kind === 'account') {
-    dimensions.push(['team', readings.teamAccounts, (series) => (series.value === scope.value ? series.team : undefined)]);
+    dimensions.push(['team', await readings.drivers.ofValue('account', scope.value), (series) => series.team]);
   }
   return dimensions.flatMap(([dimension, set, pick]) => allocateImpact(impact, risesOf(set, days, pick)).map((share) => ({ dimension, ...share })));
 }

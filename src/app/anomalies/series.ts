@@ -30,12 +30,19 @@ export function seriesKey(team: string, value: string): string {
   return `${team}\u0000${value}`;
 }
 
-/** Reads every series of `facet` grouped `by` over `range`. */
-export async function loadSeries(store: CostStore, facet: Facet, by: 'team' | 'value' | 'team-value', range: DateRange, metric: CostMetric): Promise<SeriesSet> {
+/** Reads every series of `facet` grouped `by` over `range` (only one team's, or one value's, with `filter`). */
+export async function loadSeries(
+  store: CostStore,
+  facet: Facet,
+  by: 'team' | 'value' | 'team-value',
+  range: DateRange,
+  metric: CostMetric,
+  filter: { readonly team?: string | undefined; readonly value?: string | undefined } = {},
+): Promise<SeriesSet> {
   const days = eachDay(range);
   const position = new Map(days.map((day, index) => [day, index]));
   const series = new Map<string, CostSeries>();
-  for (const row of await store.sumByDayAndKey(facet, by, { range, metric })) {
+  for (const row of await store.sumByDayAndKey(facet, by, { range, metric, team: filter.team, value: filter.value })) {
     const index = position.get(row.date);
     if (index === undefined) continue;
     const key = seriesKey(row.team, row.value);
