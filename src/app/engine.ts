@@ -128,10 +128,16 @@ export class CommandEngine {
 
   /**
    * The dashboard a chat app shows on its home tab: this month's spend by team with its
-   * change and freshness, and the month-end forecast.
+   * change and freshness, the month-end forecast, and the last week's anomalies.
    */
   async dashboard(context: RequestContext): Promise<Reply[]> {
-    return Promise.all([this.handle('cost mtd by team', context), this.handle('forecast', context)]);
+    const [spend, forecast, anomalies] = await Promise.all([
+      this.handle('cost mtd by team', context),
+      this.handle('forecast', context),
+      this.offered.includes('anomalies') ? this.handle('anomalies 7d', context) : undefined,
+    ]);
+    // The week's anomalies when there is something to show the viewer (not a refusal).
+    return anomalies?.kind === 'answer' ? [spend, forecast, anomalies] : [spend, forecast];
   }
 
   private async answer(command: Command, context: RequestContext, hooks: AnswerHooks): Promise<Reply> {

@@ -231,7 +231,7 @@ describe('mentions, direct messages and App Home', () => {
     expect(fake.callsTo('chat.postMessage')).toEqual([]);
   });
 
-  it('publishes the App Home dashboard: month to date by team, the forecast and freshness', async () => {
+  it('publishes the App Home dashboard: month to date by team, the forecast, the week’s anomalies and freshness', async () => {
     await postToSlackRoute(eventsUrl, eventCallback({ type: 'app_home_opened', user: 'U0ALICE01', channel: 'D0ALICE01', tab: 'home' }));
     const [publish] = await fake.waitFor(() => fake.callsTo('views.publish').length > 0 && fake.callsTo('views.publish'));
     expect(publish!.args.user_id).toBe('U0ALICE01');
@@ -241,6 +241,7 @@ describe('mentions, direct messages and App Home', () => {
     expect(text).toContain('Cost by team, month to date');
     expect(text).toContain('data-platform');
     expect(text).toMatch(/[Ff]orecast/);
+    expect(text).toContain('Anomalies · last 7 days');
     expect(text).toContain('data through 2026-11-21');
     const expected = await sourceTotalCents(new DemoCostSource(), { start: '2026-11-01', end: '2026-11-22' });
     expect(centsIn(fieldValue(view.blocks, 'Total'))).toBe(expected);
