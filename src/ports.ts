@@ -270,3 +270,6 @@ export type * from './ports/ai.js';
 
 // Anomaly detection's ports: the anomaly store, AWS Cost Anomaly Detection and alert notifiers.
 export type * from './ports/anomalies.js';
+
+// Budgets' ports: the budget store with its threshold-alert ledger, and AWS Budgets.
+export type * from './ports/budgets.js';
