@@ -26,6 +26,8 @@ export interface Config {
   readonly weeklyCron: string;
   readonly syncCron: string;
   readonly awsRegion: string | undefined;
+  /** The payer account whose AWS Budgets `budget` lists beside ours (the `aws` source). */
+  readonly awsAccountId: string | undefined;
   readonly bedrockModelId: string | undefined;
   /** AI answers: the operator's model price, per-person hourly limit and channel confinement. */
   readonly ai: {
@@ -81,6 +83,7 @@ const schema = z.object({
   FINOPS_WEEKLY_CRON: optionalText.pipe(cronExpression()),
   FINOPS_SYNC_CRON: optionalText.pipe(cronExpression()),
   AWS_REGION: optionalText,
+  FINOPS_AWS_ACCOUNT_ID: optionalText.pipe(z.string().regex(/^\d{12}$/, 'must be the 12-digit id of the account whose AWS Budgets to show').optional()),
   BEDROCK_MODEL_ID: optionalText.pipe(z.string().regex(/^[\w.:/-]{3,2048}$/, 'must be a Bedrock model id, inference profile id or ARN').optional()),
   BEDROCK_PRICE_PER_MTOK: optionalText.pipe(
     z.string().refine((value) => parsePricePerMillion(value) !== undefined, 'must be USD per million tokens as input,output[,cacheRead[,cacheWrite]] such as 3,15,0.3,3.75').optional(),
@@ -149,6 +152,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     weeklyCron: e.FINOPS_WEEKLY_CRON ?? '0 9 * * 1',
     syncCron: e.FINOPS_SYNC_CRON ?? '17 * * * *',
     awsRegion: e.AWS_REGION,
+    awsAccountId: e.FINOPS_AWS_ACCOUNT_ID,
     bedrockModelId: e.BEDROCK_MODEL_ID,
     ai: {
       price: e.BEDROCK_PRICE_PER_MTOK === undefined ? undefined : parsePricePerMillion(e.BEDROCK_PRICE_PER_MTOK),

@@ -30,6 +30,9 @@ import { loadPromptFiles } from './adapters/prompts/prompt-files.js';
 import { DEFAULT_AI_LIMITS } from './app/ai/agent.js';
 import { OTHER_CONVERSATIONS } from './app/team-access.js';
 import { PgAnomalyStore } from './adapters/db/anomaly-store.js';
+import { PgBudgetStore } from './adapters/db/budget-store.js';
+import { checkBudgetThresholds } from './app/budgets/budget-alerts.js';
+import { AwsBudgets } from './adapters/aws/budgets-source.js';
 import { CostAnomalyFeed } from './adapters/aws/cost-anomaly-feed.js';
 import { AnomalyMonitor } from './app/anomalies/monitor.js';
 import { DEFAULT_SCAN_SETTINGS } from './app/anomalies/scan.js';
@@ -49,6 +52,8 @@ export interface FinOpsApp {
   readonly digests: PgDigestStore;
   /** Detected anomalies and their alerts. */
   readonly anomalies: PgAnomalyStore;
+  /** Teams' monthly budgets and their threshold alerts. */
+  readonly budgets: PgBudgetStore;
   /** The anomaly monitor in use (scans after each sync; alerts through the notifiers it was given). */
   monitor(): AnomalyMonitor;
   /** From now on, anomaly alerts go out through these notifiers. */
@@ -111,11 +116,13 @@ export async function createFinOpsApp(config: Config, logger: Logger, overrides:
       : new DemoCostSource());
   const digests = new PgDigestStore(database.db);
   const anomalies = new PgAnomalyStore(database.db);
+  const budgets = new PgBudgetStore(database.db);
   const prompts = loadPromptFiles();
   const model = overrides.model ?? (config.bedrockModelId ? new BedrockLanguageModel(config.bedrockModelId, { client: createBedrockClient() }) : undefined);
   const handlerDeps: HandlerDeps = {
     store,
     anomalies,
+    budgets,
     clock,
     settings: {
       timeZone: config.timeZone,
@@ -135,7 +142,12 @@ export async function createFinOpsApp(config: Config, logger: Logger, overrides:
     limits: { ...DEFAULT_AI_LIMITS, answersPerHour: config.ai.answersPerHour, ...(overrides.aiTimeoutMs ? { timeoutMs: overrides.aiTimeoutMs } : {}) },
     price: config.ai.price,
   };
-  const engine = new CommandEngine({ ...handlerDeps, subscriptions: digests, ai }, logger);
+  // AWS Budgets beside ours: the `aws` source and the account they live in.
+  const awsBudgets =
+    config.costSource === 'aws' && config.awsAccountId && !overrides.source
+      ? new AwsBudgets({ accountId: config.awsAccountId, teamTag: config.teamTag, logger })
+      : undefined;
+  const engine = new CommandEngine({ ...handlerDeps, subscriptions: digests, ai, awsBudgets }, logger);
   const syncSettings: SyncSettings = {
     ...DEFAULT_SYNC_SETTINGS,
     facets: config.facets,
@@ -168,15 +180,27 @@ export async function createFinOpsApp(config: Config, logger: Logger, overrides:
       channelTeams: config.ai.channelTeams,
     });
   let monitor = monitorFor(new Map());
+  let alertNotifiers: ReadonlyMap<Platform, AlertNotifier> = new Map();
+  const checkBudgets = () =>
+    checkBudgetThresholds({
+      ...handlerDeps,
+      budgets,
+      subscriptions: digests,
+      notifiers: alertNotifiers,
+      fallback: config.anomalies.fallbackChannel ? { platform: 'slack', conversationId: config.anomalies.fallbackChannel } : undefined,
+      logger: logger.child({ component: 'budgets' }),
+    });
   // A scan that failed (the database was down) is tried again on the next hourly sync check.
   let scanOwed = false;
   const scanAnomalies = async (options: { askAws?: boolean } = {}): Promise<void> => {
     try {
       await monitor.run(options);
+      // Budgets are checked against the same new days: each threshold once a month.
+      await checkBudgets();
       scanOwed = false;
     } catch (error) {
       scanOwed = true;
-      logger.error({ err: error, component: 'anomalies' }, 'anomaly scan failed; it is tried again at the next sync check');
+      logger.error({ err: error, component: 'anomalies' }, 'anomaly scan or budget check failed; it is tried again at the next sync check');
     }
   };
   const runSync = async (options?: { force?: boolean }): Promise<SyncReport | undefined> => {
@@ -204,8 +228,12 @@ export async function createFinOpsApp(config: Config, logger: Logger, overrides:
     handlerDeps,
     digests,
     anomalies,
+    budgets,
     monitor: () => monitor,
-    useAlertNotifiers: (notifiers) => (monitor = monitorFor(notifiers)),
+    useAlertNotifiers: (notifiers) => {
+      alertNotifiers = notifiers;
+      return (monitor = monitorFor(notifiers));
+    },
     scanAnomalies: () => scanAnomalies(),
     sync: (options) => (running ??= runSync(options).finally(() => (running = undefined))),
     idle: async (timeoutMs) => {

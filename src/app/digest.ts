@@ -16,6 +16,7 @@ import type { Reply, ReplyBlock } from '../core/reply.js';
 import { moverBlocks } from './handlers/top.js';
 import { comparisonFields, fillDays, type HandlerDeps, labelOf, labellerFor, loadFreshness, type ReportScope, resolveScope, scopeFooter } from './report-context.js';
 import { anomalyLine } from './anomalies/present.js';
+import { budgetLine, budgetStatus } from './budgets/budget-status.js';
 
 export { type Cadence, digestPeriod } from '../core/digest.js';
 
@@ -96,7 +97,7 @@ export async function buildDigest(deps: HandlerDeps, request: DigestRequest): Pr
     ...monthFields({ start: maxDate(monthStart, historyStart), end }, byDay, historyStart, currency),
   ];
   const blocks: ReplyBlock[] = [{ type: 'fields', fields }];
-  // Extension point — budget status: the budget issue adds the team's month against its budget here, next to the forecast.
+  blocks.push(...(await budgetSection(deps, scope.team, end)));
   blocks.push(...(await openAnomalies(deps, scope.team, period)));
   blocks.push(...moverSection(request.cadence, scope, viewRows, spend - previousSpend));
   if (scope.team === undefined) {
@@ -114,6 +115,24 @@ export async function buildDigest(deps: HandlerDeps, request: DigestRequest): Pr
     period,
     periodKey: key,
   };
+}
+
+/**
+ * The month against the budget: the team's, or for the organisation the teams whose
+ * forecast is over their budget. Only on the current month's digests (the forecast is now).
+ */
+async function budgetSection(deps: HandlerDeps, team: string | undefined, periodEnd: PlainDate): Promise<ReplyBlock[]> {
+  if (!deps.budgets || startOfMonth(addDays(periodEnd, -1)) !== startOfMonth(todayIn(deps.settings.timeZone, deps.clock.now()))) return [];
+  if (team !== undefined) {
+    const budget = await deps.budgets.get(team);
+    return budget ? [{ type: 'text', text: `*Budget*: ${budgetLine(await budgetStatus(deps, budget))}` }] : [];
+  }
+  const statuses = await Promise.all((await deps.budgets.list()).map((budget) => budgetStatus(deps, budget)));
+  const over = statuses.filter((status) => (status.forecastPercent ?? status.actualPercent) > 100);
+  if (statuses.length === 0) return [];
+  if (over.length === 0) return [{ type: 'text', text: `*Budgets*: all ${statuses.length} teams with a budget are forecast within it.` }];
+  const lines = over.map((status) => `• ${labelOf(status.budget.team)}: ${budgetLine(status)}`);
+  return [{ type: 'text', text: [`*Budgets*: ${over.length} of ${statuses.length} teams forecast over budget`, ...lines].join('\n') }];
 }
 
 /** Open anomalies shown in a digest at most; `anomalies` lists them all. */

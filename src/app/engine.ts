@@ -18,10 +18,11 @@ import { parseCommand, stripInvocation } from './parse-command.js';
 import { AiAnswerer, type AiDeps, type AnswerHooks, conversationKey, DEFAULT_AI_LIMITS } from './ai/agent.js';
 import { handleAiUsage } from './handlers/ai-usage.js';
 import { handleAnomalies } from './handlers/anomalies.js';
+import { handleBudget } from './handlers/budget.js';
 import { accessFor, permittedTeam, seesEveryTeam } from './team-access.js';
 import { FinOpsError, isFinOpsError } from '../core/errors.js';
 import type { HandlerDeps } from './report-context.js';
-import type { SubscriptionStore } from '../ports.js';
+import type { AwsBudgetsSource, SubscriptionStore } from '../ports.js';
 
 /** Who is asking and where; channels fill in what they know. */
 export interface RequestContext {
@@ -45,6 +46,7 @@ export const OFFERED_COMMANDS: readonly CommandName[] = [
   'top',
   'forecast',
   'tags',
+  'budget',
   'anomalies',
   'ask',
   'explain',
@@ -58,6 +60,8 @@ export const OFFERED_COMMANDS: readonly CommandName[] = [
 
 /** What the engine works with: the cost store, and for digests the subscriptions, for AI answers the model and its memory. */
 export interface EngineDeps extends HandlerDeps {
+  /** AWS Budgets, listed beside ours by `budget` (the `aws` source only). */
+  readonly awsBudgets?: AwsBudgetsSource | undefined;
   readonly subscriptions?: SubscriptionStore | undefined;
   /** Absent: AI answers come from the deterministic explainer with no memory or usage ledger. */
   readonly ai?: Omit<AiDeps, 'logger'> | undefined;
@@ -87,7 +91,7 @@ export class CommandEngine {
     // subscribe to; without a usage ledger there is no AI spend to show.
     this.offered = OFFERED_COMMANDS.filter(
       (name) =>
-        (deps.subscriptions || !SUBSCRIPTION_COMMANDS.includes(name)) && (deps.ai?.usage || name !== 'ai-usage') && (deps.anomalies || name !== 'anomalies'),
+        (deps.subscriptions || !SUBSCRIPTION_COMMANDS.includes(name)) && (deps.ai?.usage || name !== 'ai-usage') && (deps.anomalies || name !== 'anomalies') && (deps.budgets || name !== 'budget'),
     );
     this.ai = new AiAnswerer(deps, { prompts: NO_PROMPTS, limits: DEFAULT_AI_LIMITS, ...deps.ai, logger });
   }
@@ -154,6 +158,8 @@ export class CommandEngine {
       case 'tags':
         if (!seesEveryTeam(access)) throw new FinOpsError('command_invalid', 'Tag coverage looks at the whole organisation, which this conversation cannot see.');
         return handleTags(this.deps, command);
+      case 'budget':
+        return handleBudget({ ...this.deps, budgets: this.deps.budgets! }, command, access, context.userId);
       case 'anomalies':
         return handleAnomalies({ ...this.deps, anomalies: this.deps.anomalies! }, { ...command, team: permittedTeam(access, command.team) });
       case 'ask':

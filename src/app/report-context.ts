@@ -22,7 +22,7 @@ import {
 } from '../core/period.js';
 import type { ReplyBlock } from '../core/reply.js';
 import { closestMatch } from '../core/suggest.js';
-import type { AnomalyStore, Clock, CostStore, SyncState } from '../ports.js';
+import type { AnomalyStore, BudgetStore, Clock, CostStore, SyncState } from '../ports.js';
 
 /** Settings the handlers read. */
 export interface EngineSettings {
@@ -46,6 +46,8 @@ export interface HandlerDeps {
   readonly store: CostStore;
   /** Detected anomalies, for `anomalies` and the digests' open anomalies (absent: neither shows any). */
   readonly anomalies?: AnomalyStore | undefined;
+  /** Teams' monthly budgets, for `budget`, `forecast` and the digests (absent: none of them shows budgets). */
+  readonly budgets?: BudgetStore | undefined;
   readonly clock: Clock;
   readonly settings: EngineSettings;
 }

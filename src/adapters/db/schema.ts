@@ -318,3 +318,42 @@ export const anomalyAlerts = pgTable(
     check('anomaly_alerts_platform_check', sql`${table.platform} in ('slack', 'teams')`),
   ],
 );
+
+/**
+ * Each team's monthly budget, with who set it and when: one row per team ('' is spend
+ * without the team tag). The amount is an exact numeric, in `currency`, per calendar month.
+ */
+export const budgets = pgTable(
+  'budgets',
+  {
+    team: text('team').primaryKey(),
+    amount: amount('amount'),
+    currency: text('currency').notNull(),
+    setBy: text('set_by').notNull(),
+    setAt: timestamp('set_at', { withTimezone: true }).notNull(),
+  },
+  (table) => [check('budgets_amount_check', sql`${table.amount} > 0`)],
+);
+
+/**
+ * The budget threshold alerts already claimed: one row per (team, month, actual or forecast,
+ * percentage), so "each threshold alert once" is a property of the table across instances.
+ * A claim whose post failed is deleted again, so a later check may send it; once the posted
+ * message is recorded here the row stays.
+ */
+export const budgetAlerts = pgTable(
+  'budget_alerts',
+  {
+    team: text('team').notNull(),
+    month: date('month', { mode: 'string' }).notNull(),
+    kind: text('kind').notNull(),
+    threshold: integer('threshold').notNull(),
+    claimedAt: timestamp('claimed_at', { withTimezone: true }).notNull(),
+    conversationId: text('conversation_id'),
+    messageId: text('message_id'),
+  },
+  (table) => [
+    primaryKey({ columns: [table.team, table.month, table.kind, table.threshold] }),
+    check('budget_alerts_kind_check', sql`${table.kind} in ('actual', 'forecast')`),
+  ],
+);

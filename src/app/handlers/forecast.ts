@@ -5,7 +5,7 @@
 import { type CostMetric, TOTAL_FACET } from '../../core/cost-model.js';
 import { FinOpsError } from '../../core/errors.js';
 import { type Forecast, forecastRemaining, SPREAD_DAYS } from '../../core/forecast.js';
-import { type Amount, formatAmount, formatPercent, percentChange, sumAmounts } from '../../core/money.js';
+import { type Amount, formatAmount, formatPercent, percentChange, percentShare, sumAmounts } from '../../core/money.js';
 import { addDays, type DateRange, eachDay, maxDate, minDate, type Period, type PlainDate, resolvePeriod, todayIn } from '../../core/period.js';
 import type { Reply, ReplyBlock } from '../../core/reply.js';
 import type { Command } from '../command.js';
@@ -95,6 +95,7 @@ export async function handleForecast(deps: HandlerDeps, command: Extract<Command
         ],
       },
       ...(second ? [second] : []),
+      ...(await budgetField(deps, team, forecast.mean, currency)),
       { type: 'text', text: `Method: ${forecast.method}` },
       {
         type: 'context',
@@ -102,6 +103,16 @@ export async function handleForecast(deps: HandlerDeps, command: Extract<Command
       },
     ],
   };
+}
+
+/** The team's monthly budget beside the forecast, when it has one. */
+async function budgetField(deps: HandlerDeps, team: string | undefined, mean: Amount, currency: string): Promise<ReplyBlock[]> {
+  if (team === undefined || !deps.budgets) return [];
+  const budget = await deps.budgets.get(team);
+  if (!budget || budget.currency !== currency) return [];
+  const share = percentShare(mean, budget.amount);
+  const verdict = share > 100 ? `over by ${formatAmount(mean - budget.amount, currency)}` : `${formatAmount(budget.amount - mean, currency)} to spare`;
+  return [{ type: 'fields', fields: [{ label: 'Monthly budget', value: `${formatAmount(budget.amount, currency)} · forecast ${formatPercent(share, false)} of it, ${verdict}` }] }];
 }
 
 /**
