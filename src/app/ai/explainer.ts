@@ -5,6 +5,7 @@
  * with the same functions as `cost`, `top` and `forecast`.
  */
 import { anomalyLine } from '../anomalies/present.js';
+import { budgetLine, budgetStatus } from '../budgets/budget-status.js';
 import { type Mover, rankMovers } from '../../core/breakdown.js';
 import { type CostMetric, type Facet, TOTAL_FACET } from '../../core/cost-model.js';
 import { isFinOpsError } from '../../core/errors.js';
@@ -77,7 +78,8 @@ export async function explainSpend(deps: HandlerDeps, request: ExplainRequest): 
   paragraphs.push(peakSentence(fillDays(scope.range, daily), scope));
   paragraphs.push(await forecastSentence(deps, scope));
   paragraphs.push(await anomalySentence(deps, scope));
-  // Budgets join here once they exist (budget status).
+  const budget = scope.team !== undefined && deps.budgets ? await deps.budgets.get(scope.team) : undefined;
+  if (budget) paragraphs.push(`*Budget.* This month: ${budgetLine(await budgetStatus(deps, budget))}.`);
   return { paragraphs, basis: scopeFooter(deps, scope) };
 }
 

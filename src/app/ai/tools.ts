@@ -16,6 +16,7 @@ import type { ModelTool } from '../../ports.js';
 import { handleCost } from '../handlers/cost.js';
 import { handleForecast } from '../handlers/forecast.js';
 import { handleAnomalies } from '../handlers/anomalies.js';
+import { handleBudget } from '../handlers/budget.js';
 import { handleTags } from '../handlers/tags.js';
 import { handleTop, moverBlocks } from '../handlers/top.js';
 import { parseDimension, teamName, UsageError } from '../parse-values.js';
@@ -133,8 +134,17 @@ const TOOLS = [
       return replyAsData(await handleAnomalies({ ...deps, anomalies: deps.anomalies }, { name: 'anomalies', period: spec, team }));
     },
   }),
+  tool({
+    name: 'budgets',
+    description: "The teams' monthly budgets with this month's spend and month-end forecast against each (as percentages), and who set them.",
+    input: z.strictObject({}),
+    confinedOk: true,
+    async run(deps, _input, access) {
+      if (!deps.budgets) return { text: 'Budgets are not available in this build.', basis: undefined };
+      return replyAsData(await handleBudget({ ...deps, budgets: deps.budgets }, { name: 'budget', action: 'show' }, access, undefined));
+    },
+  }),
 ];
-// Budgets join this list when they exist: a budget_status tool.
 
 /** The names of every tool, the allow-list. */
 export const TOOL_NAMES: readonly string[] = TOOLS.map((definition) => definition.name);
