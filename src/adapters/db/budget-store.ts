@@ -1,10 +1,12 @@
 /**
  * The {@link BudgetStore} in PostgreSQL: the teams' budgets in `budgets`, and the ledger of
  * threshold alerts in `budget_alerts`. A claim is one insert that either adds the alert's key
- * or finds it there, atomic across instances; a release deletes the key again only while no
- * message was recorded for it, so an alert that did go out is never claimed a second time.
+ * or finds it there, atomic across instances (a claim left 15 minutes without a message, by
+ * an instance that died before posting, may be taken over); a release deletes the key again
+ * only while no message was recorded for it, so an alert that did go out is never claimed a
+ * second time.
  */
-import { and, asc, eq, isNull, type SQL } from 'drizzle-orm';
+import { and, asc, eq, isNull, sql, type SQL } from 'drizzle-orm';
 import { amountToDecimalString, parseAmount } from '../../core/money.js';
 import type { Budget, BudgetAlertKey, BudgetStore } from '../../ports.js';
 import { guardConnection as guard } from './connection-guard.js';
@@ -13,6 +15,9 @@ import { budgetAlerts, budgets } from './schema.js';
 
 type BudgetRow = typeof budgets.$inferSelect;
 type BudgetInsert = typeof budgets.$inferInsert;
+
+/** How long a claim may stay without a posted message before another instance takes it over. */
+const STALE_CLAIM_MINUTES = 15;
 
 /** The budget store over one database. */
 export class PgBudgetStore implements BudgetStore {
@@ -59,7 +64,12 @@ export class PgBudgetStore implements BudgetStore {
       this.db
         .insert(budgetAlerts)
         .values({ team: key.team, month: key.month, kind: key.kind, threshold: key.threshold, claimedAt: at })
-        .onConflictDoNothing()
+        // A claim whose instance died before posting (no message after 15 minutes) may be taken over.
+        .onConflictDoUpdate({
+          target: [budgetAlerts.team, budgetAlerts.month, budgetAlerts.kind, budgetAlerts.threshold],
+          set: { claimedAt: at },
+          setWhere: sql`${budgetAlerts.messageId} is null and ${budgetAlerts.claimedAt} < ${at.toISOString()}::timestamptz - interval '${sql.raw(String(STALE_CLAIM_MINUTES))} minutes'`,
+        })
         .returning({ team: budgetAlerts.team }),
     );
     return rows.length === 1;

@@ -14,6 +14,8 @@ import { emptyAllTables, openTestDatabase, testDatabaseKind, type TestDatabase }
 
 const AT = new Date('2026-11-21T06:00:00Z');
 const LATER = new Date('2026-11-22T09:30:00Z');
+/** Soon after AT: a claim without a message is still its claimer's (takeover waits 15 minutes). */
+const SOON = new Date('2026-11-21T06:05:00Z');
 
 const budget = (team: string, amount: string, extra: Partial<Budget> = {}): Budget => ({
   team,
@@ -109,7 +111,7 @@ describe(`budget store on ${testDatabaseKind}`, () => {
     const all = instances();
     const claims = await Promise.all(Array.from({ length: 12 }, (_, index) => all[index % all.length]!.claimAlert(KEY, AT)));
     expect(claims.filter(Boolean)).toHaveLength(1);
-    for (const instance of all) expect(await instance.claimAlert(KEY, LATER)).toBe(false);
+    for (const instance of all) expect(await instance.claimAlert(KEY, SOON)).toBe(false);
   });
 
   it('claims each team, month, kind and threshold independently', async () => {
@@ -121,7 +123,7 @@ describe(`budget store on ${testDatabaseKind}`, () => {
       { ...KEY, threshold: 100 },
     ];
     expect(await Promise.all(variants.map((key) => store.claimAlert(key, AT)))).toEqual([true, true, true, true]);
-    expect(await Promise.all([KEY, ...variants].map((key) => store.claimAlert(key, LATER)))).toEqual([false, false, false, false, false]);
+    expect(await Promise.all([KEY, ...variants].map((key) => store.claimAlert(key, SOON)))).toEqual([false, false, false, false, false]);
   });
 
   it('lets a claim released after a failed post be taken again, once', async () => {
@@ -130,6 +132,22 @@ describe(`budget store on ${testDatabaseKind}`, () => {
     const all = instances();
     const claims = await Promise.all(all.flatMap((instance) => [instance.claimAlert(KEY, LATER), instance.claimAlert(KEY, LATER)]));
     expect(claims.filter(Boolean)).toHaveLength(1);
+  });
+
+  it('lets another instance take over a claim left without a message for 15 minutes, but not a posted one', async () => {
+    const posted = { ...KEY, kind: 'forecast' } as const;
+    expect(await store.claimAlert(KEY, AT)).toBe(true);
+    expect(await store.claimAlert(posted, AT)).toBe(true);
+    await store.recordAlertMessage(posted, 'C0BUDGETS', '1795406531.000100');
+    const minutes = (count: number) => new Date(AT.getTime() + count * 60_000);
+    // The claiming instance may still be posting: not yet.
+    expect(await store.claimAlert(KEY, minutes(14))).toBe(false);
+    // It died before posting: taken over once, and the takeover starts a new 15 minutes.
+    const all = instances();
+    const takeovers = await Promise.all(all.map((instance) => instance.claimAlert(KEY, minutes(16))));
+    expect(takeovers.filter(Boolean)).toHaveLength(1);
+    expect(await store.claimAlert(KEY, minutes(20))).toBe(false);
+    expect(await store.claimAlert(posted, minutes(60))).toBe(false);
   });
 
   it('keeps a claim whose message was recorded, even when released', async () => {
