@@ -39,14 +39,19 @@ export async function checkBudgetThresholds(deps: BudgetAlertDeps): Promise<numb
     for (const kind of ['actual', 'forecast'] as const) {
       const percent = kind === 'actual' ? status.actualPercent : status.forecastPercent;
       if (percent === undefined) continue;
-      const claimed: BudgetAlertKey[] = [];
-      for (const threshold of BUDGET_THRESHOLDS.filter((threshold) => percent >= threshold)) {
+      // The highest threshold crossed is claimed first: whoever wins it alerts, about it alone
+      // (a first check at 85% makes one alert, past 80%), and marks the lower ones as covered.
+      // Losing it means another check has alerted this level already.
+      const crossed = BUDGET_THRESHOLDS.filter((threshold) => percent >= threshold).reverse();
+      const [top, ...lower] = crossed;
+      if (top === undefined) continue;
+      const highest = { team: budget.team, month, kind, threshold: top };
+      if (!(await deps.budgets.claimAlert(highest, deps.clock.now()))) continue;
+      const claimed: BudgetAlertKey[] = [highest];
+      for (const threshold of lower) {
         const key = { team: budget.team, month, kind, threshold };
         if (await deps.budgets.claimAlert(key, deps.clock.now())) claimed.push(key);
       }
-      // Several thresholds crossed at once (a first check at 85%) make one alert, about the highest.
-      const highest = claimed.at(-1);
-      if (!highest) continue;
       const reply = alertReply(status, kind, highest.threshold, month);
       let first: { conversationId: string; messageId: string } | undefined;
       for (const target of targets) {
