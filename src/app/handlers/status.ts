@@ -7,6 +7,25 @@ import { formatInstant, freshnessOf, freshnessText, type HandlerDeps } from '../
 /** Price of one Cost Explorer API request, in cents. */
 export const COST_EXPLORER_REQUEST_CENTS = 1n;
 
+/** What the bot watches: anomalies found lately and still open, and how many teams have a budget. */
+async function watchFields(deps: HandlerDeps, today: string): Promise<{ label: string; value: string }[]> {
+  const fields: { label: string; value: string }[] = [];
+  if (deps.anomalies) {
+    const recent = await deps.anomalies.listOverlapping({ start: addDays(today, -30), end: addDays(today, 1) });
+    const open = recent.filter((record) => record.status === 'open' || record.status === 'acknowledged');
+    const latest = recent.map((record) => record.updatedAt.getTime()).sort((a, b) => b - a)[0];
+    fields.push({
+      label: 'Anomalies (last 30 days)',
+      value: `${recent.length} found, ${open.length} open or acknowledged${latest === undefined ? '' : `; last change ${formatInstant(new Date(latest), deps.settings.timeZone)}`} (\`anomalies\` lists them)`,
+    });
+  }
+  if (deps.budgets) {
+    const budgets = await deps.budgets.list();
+    fields.push({ label: 'Budgets', value: budgets.length === 0 ? 'none set (`budget set TEAM AMOUNT`)' : `${budgets.length} team${budgets.length === 1 ? '' : 's'} (\`budget\` shows where each stands)` });
+  }
+  return fields;
+}
+
 /** Answers `status`; `aiModel` is the configured model id (undefined: deterministic explanations). */
 export async function handleStatus(deps: HandlerDeps, aiModel?: string): Promise<Reply> {
   const now = deps.clock.now();
@@ -30,6 +49,7 @@ export async function handleStatus(deps: HandlerDeps, aiModel?: string): Promise
           { label: 'Cost Explorer requests today (UTC)', value: `${day.requests} (${formatCents(BigInt(day.requests) * COST_EXPLORER_REQUEST_CENTS, 'USD')})` },
           { label: 'This month', value: `${month.requests} (${formatCents(BigInt(month.requests) * COST_EXPLORER_REQUEST_CENTS, 'USD')})` },
           { label: 'AI answers', value: aiModel ? `Amazon Bedrock \`${aiModel}\` (\`ai-usage\` shows what they cost)` : 'deterministic explanations from the data (BEDROCK_MODEL_ID is not set)' },
+          ...(await watchFields(deps, today)),
         ],
       },
       {

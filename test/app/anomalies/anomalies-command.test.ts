@@ -139,6 +139,15 @@ describe(`the anomalies command on ${testDatabaseKind}`, () => {
     expect(footerOf(reply)).toContain('2026-08-01 – 2026-08-31');
   });
 
+  it('counts the last 30 days’ anomalies in `status`, and those still open or acknowledged', async () => {
+    const today = '2026-11-23';
+    const inWindow = SAVED.filter((anomaly) => anomaly.lastDay >= '2026-10-24' && anomaly.firstDay <= today);
+    await setStatus(SAVED[0]!.key, 'dismissed');
+    const text = renderText(await engine.handle('status', console));
+    expect(text).toMatch(new RegExp(`Anomalies \\(last 30 days\\)\\s+${inWindow.length} found, ${inWindow.length - 1} open or acknowledged`));
+    await setStatus(SAVED[0]!.key, 'open');
+  });
+
   it('shows the status people set: Acknowledged, then Not an anomaly', async () => {
     await setStatus(SAVED[0]!.key, 'acknowledged');
     expect(rowOf(await engine.handle('anomalies 30d for payments', console), `payments · ${EC2}`)?.[4]).toBe('Acknowledged');

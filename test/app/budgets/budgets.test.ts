@@ -84,6 +84,7 @@ describe(`budgets on ${testDatabaseKind}`, () => {
     expect(figures).toMatchObject({ spent, budget: 3_000_000n, forecast: expected });
 
     expect(await run('budget set payments 25k')).toContain('The monthly budget of payments is now USD 25,000.00 (was USD 30,000.00).');
+    expect(await run('status')).toMatch(/Budgets\s+1 team \(`budget` shows where each stands\)/);
     const listed = await engine.handle('budget', consoleContext);
     expect(tableRows(listed)).toHaveLength(1);
     const [team, budget, spentCell, forecastCell, setBy] = tableRows(listed)[0]!;
@@ -96,6 +97,7 @@ describe(`budgets on ${testDatabaseKind}`, () => {
     expect(await run('budget rm payments')).toContain('The monthly budget of payments is removed.');
     expect(await run('budget rm payments')).toContain('payments has no budget to remove.');
     expect(await run('budget')).toContain('No team has a budget yet.');
+    expect(await run('status')).toMatch(/Budgets\s+none set/);
   });
 
   it('refuses a misspelt team with the closest one, and amounts that are not above zero or not numbers', async () => {
