@@ -4,16 +4,10 @@
  * carry ARNs.
  */
 import { FinOpsError } from '../../core/errors.js';
+import { CREDENTIALS, mapAwsError, type SdkErrorLike } from './aws-errors.js';
 
 /** Cost Explorer operations the bot calls (each request costs USD 0.01). */
 export type CostExplorerOperation = 'GetCostAndUsage' | 'GetCostForecast' | 'GetDimensionValues';
-
-interface SdkErrorLike {
-  name?: string;
-  code?: string;
-  $metadata?: { attempts?: number; httpStatusCode?: number };
-  $retryable?: { throttling?: boolean };
-}
 
 /** The SDK error's name, for logs. */
 export function errorName(error: unknown): string {
@@ -26,61 +20,21 @@ export function attemptsOf(error: unknown): number {
   return sdk?.$metadata?.attempts ?? (CREDENTIALS.has(sdk?.name ?? '') ? 0 : 1);
 }
 
-const THROTTLING = new Set(['LimitExceededException', 'ThrottlingException', 'TooManyRequestsException']);
-const DENIED = new Set(['AccessDeniedException', 'UnrecognizedClientException', 'InvalidClientTokenId', 'ExpiredTokenException']);
-const CREDENTIALS = new Set(['CredentialsProviderError', 'TokenProviderError']);
-const NETWORK = new Set(['TimeoutError', 'RequestTimeout', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN']);
-
 /**
  * Turns an SDK failure into a coded error with a sentence for the operator; the SDK error
  * stays as `cause` for the logs. Called after the SDK's own retries are exhausted.
  */
 export function mapCostExplorerError(error: unknown, operation: CostExplorerOperation): FinOpsError {
-  const sdk = (typeof error === 'object' && error !== null ? error : {}) as SdkErrorLike;
-  const name = sdk.name ?? '';
-  const cause = { cause: error };
-  if (THROTTLING.has(name) || sdk.$retryable?.throttling === true || sdk.$metadata?.httpStatusCode === 429) {
-    return new FinOpsError(
-      'cost_source_throttled',
-      'AWS Cost Explorer is throttling requests (LimitExceededException); the bot will retry later.',
-      cause,
-    );
-  }
-  if (CREDENTIALS.has(name)) {
-    return new FinOpsError(
-      'cost_source_denied',
-      'No AWS credentials were found for Cost Explorer: configure the standard AWS credential chain ' +
-        '(environment variables, shared profile, or an instance/task role).',
-      cause,
-    );
-  }
-  if (DENIED.has(name)) {
-    return new FinOpsError(
-      'cost_source_denied',
-      `AWS denied the Cost Explorer request (${name}): the bot's credentials need the IAM permission ` +
-        `ce:${operation}, or they are invalid or expired.`,
-      cause,
-    );
-  }
-  if (name === 'DataUnavailableException') {
-    return new FinOpsError(
-      'cost_source_unavailable',
-      operation === 'GetCostForecast'
-        ? 'AWS Cost Explorer has too little cost history to forecast this period yet.'
-        : 'AWS Cost Explorer has no data for this period yet (it can take up to 24 hours after Cost Explorer is enabled).',
-      cause,
-    );
-  }
-  if (sdk.$metadata?.httpStatusCode === undefined || NETWORK.has(name) || NETWORK.has(sdk.code ?? '')) {
-    return new FinOpsError(
-      'cost_source_unavailable',
-      'AWS Cost Explorer could not be reached (network error or timeout); the bot will try again later.',
-      cause,
-    );
-  }
-  return new FinOpsError(
-    'cost_source_unavailable',
-    `AWS Cost Explorer could not answer the request (${name || 'unknown error'}, HTTP ${sdk.$metadata.httpStatusCode}).`,
-    cause,
+  const wording = { fullName: 'AWS Cost Explorer', shortName: 'Cost Explorer', throttleName: 'LimitExceededException', permission: `ce:${operation}` };
+  return mapAwsError(error, wording, (name, cause) =>
+    name === 'DataUnavailableException'
+      ? new FinOpsError(
+          'cost_source_unavailable',
+          operation === 'GetCostForecast'
+            ? 'AWS Cost Explorer has too little cost history to forecast this period yet.'
+            : 'AWS Cost Explorer has no data for this period yet (it can take up to 24 hours after Cost Explorer is enabled).',
+          cause,
+        )
+      : undefined,
   );
 }
