@@ -22,9 +22,9 @@ import {
 import { FinOpsError } from '../../core/errors.js';
 import { parseAmount, type Amount } from '../../core/money.js';
 import { addDays, isPlainDate, type DateRange, type PlainDate } from '../../core/period.js';
-import { attemptsOf, type CostExplorerOperation, errorName, mapCostExplorerError } from './cost-explorer-errors.js';
-import { createCostExplorerClient, DEFAULT_MAX_ATTEMPTS, type WarnLogger } from './cost-explorer-source.js';
-import type { ApiRequestLedger, ApiRequestRecord, AwsAnomaly, AwsAnomalyFeed, AwsAnomalyFeedback, Clock } from '../../ports.js';
+import { createCostExplorerClient, DEFAULT_MAX_ATTEMPTS } from './cost-explorer-source.js';
+import type { ApiRequestLedger, AwsAnomaly, AwsAnomalyFeed, AwsAnomalyFeedback, Clock } from '../../ports.js';
+import { type PaidRequestContext, sendPaidRequest, type WarnLogger } from './paid-requests.js';
 
 /** Anomalies asked for per GetAnomalies page: fewer pages, fewer paid requests. */
 export const ANOMALY_PAGE_SIZE = 100;
@@ -35,9 +35,6 @@ export const ANOMALY_PAGE_SIZE = 100;
  */
 export const MAX_ANOMALY_PAGES = 50;
 
-/** The Cost Anomaly Detection operations this feed calls; both are paid Cost Explorer requests. */
-export type AnomalyOperation = 'GetAnomalies' | 'ProvideAnomalyFeedback';
-
 /** What {@link CostAnomalyFeed} needs; only the ledger is required (as for CostExplorerSource). */
 export interface CostAnomalyFeedOptions {
   /** A ready client (tests, custom config); otherwise {@link createCostExplorerClient} builds one. */
@@ -47,51 +44,6 @@ export interface CostAnomalyFeedOptions {
   /** Attempts per request when the client is built here (default 5). */
   maxAttempts?: number;
   logger?: WarnLogger;
-}
-
-/** Where a paid Cost Explorer request is accounted for: the ledger, the time, and the log. */
-export interface PaidRequestContext {
-  readonly ledger: ApiRequestLedger;
-  readonly clock: Clock;
-  readonly logger: WarnLogger | undefined;
-}
-
-/**
- * Sends one paid Cost Explorer request, writes it to the ledger (attempts from the SDK's
- * `$metadata`, outcome ok / throttled / error) and turns a failure into a coded FinOpsError.
- * Shared so every Cost Explorer adapter bills and explains requests the same way;
- * CostExplorerSource's private `send` does exactly this and could call it too.
- */
-export async function sendPaidRequest<T extends { $metadata: { attempts?: number } }>(
-  context: PaidRequestContext,
-  operation: CostExplorerOperation | AnomalyOperation,
-  detail: string,
-  call: () => Promise<T>,
-): Promise<T> {
-  let output: T;
-  try {
-    output = await call();
-  } catch (error) {
-    // mapCostExplorerError only uses the operation to name the IAM permission (ce:<operation>),
-    // which is right for ours too; its closed union just does not list them.
-    const mapped = mapCostExplorerError(error, operation as string as CostExplorerOperation);
-    const outcome = mapped.code === 'cost_source_throttled' ? 'throttled' : 'error';
-    await recordPaidRequest(context, { at: context.clock.now(), operation, attempts: attemptsOf(error), outcome, detail });
-    context.logger?.warn({ operation, detail, code: mapped.code, error: errorName(error) }, 'Cost Explorer request failed');
-    throw mapped;
-  }
-  const attempts = output.$metadata?.attempts ?? 1;
-  await recordPaidRequest(context, { at: context.clock.now(), operation, attempts, outcome: 'ok', detail });
-  return output;
-}
-
-/** Writes a ledger entry; a ledger failure must not turn a paid, successful answer into an error, so it is logged. */
-export async function recordPaidRequest(context: PaidRequestContext, entry: ApiRequestRecord): Promise<void> {
-  try {
-    await context.ledger.record(entry);
-  } catch (error) {
-    context.logger?.warn({ operation: entry.operation, error: errorName(error) }, 'could not record a Cost Explorer request');
-  }
 }
 
 /** Reads AWS Cost Anomaly Detection's anomalies and sends it feedback; see the module comment. */

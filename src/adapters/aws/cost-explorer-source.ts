@@ -19,10 +19,10 @@ import {
 import { COST_METRICS, type CostMetric } from '../../core/cost-model.js';
 import { parseAmount, sumAmounts, type Amount } from '../../core/money.js';
 import type { DateRange } from '../../core/period.js';
-import { attemptsOf, type CostExplorerOperation, errorName, mapCostExplorerError } from './cost-explorer-errors.js';
+import type { CostExplorerOperation } from './cost-explorer-errors.js';
+import { sendPaidRequest, type WarnLogger } from './paid-requests.js';
 import type {
   ApiRequestLedger,
-  ApiRequestRecord,
   Clock,
   CostGrouping,
   CostSource,
@@ -41,10 +41,7 @@ export const FORECAST_METRIC: Readonly<Record<CostMetric, Metric>> = {
   NetUnblendedCost: 'NET_UNBLENDED_COST',
 };
 
-/** Where warnings go (a pino logger fits). */
-export interface WarnLogger {
-  warn(obj: object, msg: string): void;
-}
+export type { WarnLogger } from './paid-requests.js';
 
 /** What {@link CostExplorerSource} needs; only the ledger is required. */
 export interface CostExplorerSourceOptions {
@@ -172,32 +169,8 @@ export class CostExplorerSource implements CostSource {
   }
 
   /** Sends one request, records it in the ledger, and maps a failure to a FinOpsError. */
-  private async send<T extends { $metadata: { attempts?: number } }>(
-    operation: Operation,
-    detail: string,
-    call: () => Promise<T>,
-  ): Promise<T> {
-    let output: T;
-    try {
-      output = await call();
-    } catch (error) {
-      const mapped = mapCostExplorerError(error, operation);
-      const outcome = mapped.code === 'cost_source_throttled' ? 'throttled' : 'error';
-      await this.record({ at: this.clock.now(), operation, attempts: attemptsOf(error), outcome, detail });
-      this.logger?.warn({ operation, detail, code: mapped.code, error: errorName(error) }, 'Cost Explorer request failed');
-      throw mapped;
-    }
-    await this.record({ at: this.clock.now(), operation, attempts: output.$metadata?.attempts ?? 1, outcome: 'ok', detail });
-    return output;
-  }
-
-  /** A ledger failure must not turn a paid, successful answer into an error: it is logged instead. */
-  private async record(entry: ApiRequestRecord): Promise<void> {
-    try {
-      await this.ledger.record(entry);
-    } catch (error) {
-      this.logger?.warn({ operation: entry.operation, error: errorName(error) }, 'could not record a Cost Explorer request');
-    }
+  private send<T extends { $metadata: { attempts?: number } }>(operation: Operation, detail: string, call: () => Promise<T>): Promise<T> {
+    return sendPaidRequest({ ledger: this.ledger, clock: this.clock, logger: this.logger }, operation, detail, call);
   }
 
   private toRows(output: GetCostAndUsageCommandOutput, groupBy: readonly [CostGrouping, CostGrouping]): DailyCostRow[] {
