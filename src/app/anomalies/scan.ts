@@ -11,11 +11,14 @@
 import { allocateImpact } from '../../core/anomaly-drivers.js';
 import { DEFAULT_DETECTOR_SETTINGS, type DetectorSettings, detectAnomalies, type FlagRun, groupFlags, severityOf } from '../../core/anomaly.js';
 import type { CostMetric, Facet } from '../../core/cost-model.js';
-import { amountFromEstimate, amountToNumber, sumAmounts, type Amount } from '../../core/money.js';
+import { amountFromEstimate, sumAmounts, type Amount } from '../../core/money.js';
 import { addDays, daysBetween, maxDate, type PlainDate } from '../../core/period.js';
-import type { AnomalyDriver, AnomalyRecord, AnomalyScope, AnomalyStore, AwsAnomaly, AwsAnomalyFeed, Clock, CostStore, DetectedAnomaly, DriverDimension } from '../../ports.js';
+import type { AnomalyDriver, AnomalyRecord, AnomalyScope, AnomalyStore, AwsAnomalyFeed, Clock, CostStore, DetectedAnomaly, DriverDimension } from '../../ports.js';
 import { loadFreshness } from '../report-context.js';
 import { type CostSeries, loadSeries, risesOf, type SeriesSet, sumAt } from './series.js';
+import { anomalyKey } from './anomaly-keys.js';
+import { mergeAws } from './aws-merge.js';
+import { reconcile } from './reconcile.js';
 
 /** A team's own bars for what counts as an anomaly. */
 export interface AnomalyThresholds {
@@ -287,19 +290,6 @@ async function toDetected(readings: Readings, group: readonly Candidate[], setti
   };
 }
 
-/** Separates the parts of an anomaly key (a control character no team or service name holds; PostgreSQL text refuses NUL). */
-const KEY_SEPARATOR = '\u001f';
-
-/** Stable identity of an event: its team, its service and its first day. */
-function anomalyKey(team: string, service: string, firstDay: PlainDate): string {
-  return [team, service, firstDay].join(KEY_SEPARATOR);
-}
-
-/** The key's team and service part, which a re-detection shares even if its first day moved. */
-function groupOf(key: string): string {
-  return key.slice(0, key.lastIndexOf(KEY_SEPARATOR));
-}
-
 /** The impact broken down by every dimension the stored facts allow for the scope. */
 async function driversOf(readings: Readings, lead: Candidate, days: readonly number[], impact: Amount): Promise<AnomalyDriver[]> {
   const { scope } = lead;
@@ -317,116 +307,4 @@ async function driversOf(readings: Readings, lead: Candidate, days: readonly num
     dimensions.push(['team', await readings.drivers.ofValue('account', scope.value), (series) => series.team]);
   }
   return dimensions.flatMap(([dimension, set, pick]) => allocateImpact(impact, risesOf(set, days, pick)).map((share) => ({ dimension, ...share })));
-}
-
-/**
- * Marks the events AWS Cost Anomaly Detection found too (same service, overlapping days) and
- * adds the ones only AWS found that start in the judged days, so one event is alerted once.
- */
-function mergeAws(events: DetectedAnomaly[], aws: readonly AwsAnomaly[], readings: Readings, lastJudged: PlainDate, judgedFrom: PlainDate): void {
-  for (const anomaly of aws) {
-    const service = anomaly.rootCauses[0]?.service ?? '';
-    const account = anomaly.rootCauses[0]?.account;
-    const lastDay = anomaly.lastDay ?? lastJudged;
-    // Same service, overlapping days, and — when both name accounts — an account in common
-    // (two teams' events on one service are told apart by where the spend is).
-    const sameAccount = (event: DetectedAnomaly) => {
-      const accounts = event.drivers.filter((driver) => driver.dimension === 'account').map((driver) => driver.key);
-      return account === undefined || accounts.length === 0 || accounts.includes(account);
-    };
-    const index = events.findIndex(
-      (event) => service !== '' && serviceOf(event) === service && sameAccount(event) && event.firstDay <= addDays(lastDay, 1) && event.lastDay >= addDays(anomaly.firstDay, -1),
-    );
-    const match = events[index];
-    if (match) {
-      events[index] = { ...match, source: 'both', awsAnomalyId: anomaly.id };
-      continue;
-    }
-    if (anomaly.firstDay < judgedFrom || anomaly.firstDay > lastJudged) continue;
-    events.push(fromAws(anomaly, service, readings, lastJudged));
-  }
-}
-
-function serviceOf(event: DetectedAnomaly): string {
-  return event.key.split(KEY_SEPARATOR)[1] ?? '';
-}
-
-/** An event only AWS found, owned by the team whose spend on its service rose most. */
-function fromAws(anomaly: AwsAnomaly, service: string, readings: Readings, lastJudged: PlainDate): DetectedAnomaly {
-  const first = readings.days.indexOf(anomaly.firstDay);
-  const lastDay = anomaly.lastDay && anomaly.lastDay < lastJudged ? anomaly.lastDay : lastJudged;
-  const last = readings.days.indexOf(lastDay);
-  const days = first >= 0 && last >= first ? Array.from({ length: last - first + 1 }, (_, offset) => first + offset) : [];
-  const owner = service ? risesOf(readings.teamServices, days, (series) => (series.value === service ? series.team : undefined))[0] : undefined;
-  const team = owner && owner.rise > 0 ? owner.key : undefined;
-  const rootCause = (pick: (cause: AwsAnomaly['rootCauses'][number]) => string | undefined) =>
-    anomaly.rootCauses.map((cause) => ({ key: pick(cause) ?? '', rise: cause.contribution === undefined ? 0 : amountToNumber(cause.contribution) })).filter((cause) => cause.key !== '');
-  const dimensions: [DriverDimension, (cause: AwsAnomaly['rootCauses'][number]) => string | undefined][] = [
-    ['service', (cause) => cause.service],
-    ['account', (cause) => cause.account],
-    ['region', (cause) => cause.region],
-    ['usage-type', (cause) => cause.usageType],
-  ];
-  return {
-    key: ['aws', anomaly.id, anomaly.firstDay].join(KEY_SEPARATOR),
-    scope: { kind: 'aws', value: service },
-    team,
-    firstDay: anomaly.firstDay,
-    lastDay,
-    // AWS's end date is the last day it saw the anomaly: still on if that is the last day judged.
-    active: anomaly.lastDay === undefined || anomaly.lastDay >= lastJudged,
-    expected: anomaly.expected,
-    actual: anomaly.actual,
-    impact: anomaly.impact,
-    severity: severityOf(amountToNumber(anomaly.impact), amountToNumber(anomaly.expected), DEFAULT_DETECTOR_SETTINGS.minImpact),
-    score: anomaly.maxScore,
-    currency: readings.currency,
-    drivers: dimensions.flatMap(([dimension, pick]) => allocateImpact(anomaly.impact, merge(rootCause(pick))).map((share) => ({ dimension, ...share }))),
-    source: 'aws',
-    awsAnomalyId: anomaly.id,
-  };
-}
-
-function merge(rises: readonly { key: string; rise: number }[]): { key: string; rise: number }[] {
-  const byKey = new Map<string, number>();
-  for (const { key, rise } of rises) byKey.set(key, (byKey.get(key) ?? 0) + rise);
-  return [...byKey].map(([key, rise]) => ({ key, rise }));
-}
-
-/**
- * Matches this scan's events with the anomalies already stored: an event of the same team
- * and service on overlapping or touching days — or with the same AWS anomaly id — is the
- * same anomaly (it keeps its key and its alert). An anomaly that began before the judged
- * days is left as stored: the window only sees its tail, and must not shrink it. A stored
- * anomaly still marked active that this scan no longer finds has ended — unless AWS found it
- * and could not be asked this time.
- */
-function reconcile(events: readonly DetectedAnomaly[], known: readonly AnomalyRecord[], context: { lastJudged: PlainDate; judgedFrom: PlainDate; awsAnswered: boolean }): DetectedAnomaly[] {
-  const matched = new Set<number>();
-  const result: DetectedAnomaly[] = [];
-  for (const event of events) {
-    const group = groupOf(event.key);
-    const existing =
-      known.find((record) => !matched.has(record.id) && event.awsAnomalyId !== undefined && record.awsAnomalyId === event.awsAnomalyId) ??
-      known.find((record) => !matched.has(record.id) && groupOf(record.key) === group && record.firstDay <= addDays(event.lastDay, 2) && record.lastDay >= addDays(event.firstDay, -2));
-    if (!existing) {
-      result.push(event);
-      continue;
-    }
-    matched.add(existing.id);
-    if (existing.firstDay < context.judgedFrom && event.lastDay <= existing.lastDay) continue;
-    // AWS may have matched the stored anomaly on an earlier scan: keep what it knew.
-    const awsAnomalyId = event.awsAnomalyId ?? existing.awsAnomalyId;
-    const source = awsAnomalyId && event.source === 'finops' ? 'both' : event.source;
-    result.push({ ...event, key: existing.key, awsAnomalyId, source });
-  }
-  const ended = known
-    .filter((record) => record.active && !matched.has(record.id) && record.lastDay <= context.lastJudged && (context.awsAnswered || record.source === 'finops'))
-    .map((record): DetectedAnomaly => ({ ...detectedPart(record), active: false }));
-  return [...result, ...ended];
-}
-
-function detectedPart(record: AnomalyRecord): DetectedAnomaly {
-  const { key, scope, team, firstDay, lastDay, active, expected, actual, impact, severity, score, currency, drivers, source, awsAnomalyId } = record;
-  return { key, scope, team, firstDay, lastDay, active, expected, actual, impact, severity, score, currency, drivers, source, awsAnomalyId };
 }

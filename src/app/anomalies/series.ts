@@ -4,6 +4,7 @@
  * in one store read each, laid out on one day axis. Each series keeps the exact amounts
  * (for the figures an alert shows) and USD numbers (for the detector, which only weighs).
  */
+import { median } from '../../core/anomaly.js';
 import type { CostMetric, Facet } from '../../core/cost-model.js';
 import { type Amount, amountToNumber, sumAmounts } from '../../core/money.js';
 import { type DateRange, eachDay, type PlainDate } from '../../core/period.js';
@@ -72,16 +73,9 @@ export function riseAt(series: CostSeries, indices: readonly number[]): number {
   for (const index of indices) {
     const usual: number[] = [];
     for (let weeks = 1; weeks <= 4 && index - 7 * weeks >= 0; weeks++) usual.push(series.usd[index - 7 * weeks]!);
-    rise += series.usd[index]! - medianOf(usual);
+    rise += series.usd[index]! - median(Float64Array.from(usual), usual.length);
   }
   return rise;
-}
-
-function medianOf(values: number[]): number {
-  if (values.length === 0) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 /** The series of `set` that `pick` selects, with their rise on `indices`, biggest first. */
