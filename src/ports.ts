@@ -273,3 +273,6 @@ export type * from './ports/anomalies.js';
 
 // Budgets' ports: the budget store with its threshold-alert ledger, and AWS Budgets.
 export type * from './ports/budgets.js';
+
+/** Rightsizing recommendations, approvals, approvers, the audit log and EC2 execution. */
+export type * from './ports/rightsizing.js';
