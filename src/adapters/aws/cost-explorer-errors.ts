@@ -7,7 +7,7 @@ import { FinOpsError } from '../../core/errors.js';
 import { CREDENTIALS, mapAwsError, type SdkErrorLike } from './aws-errors.js';
 
 /** Cost Explorer operations the bot calls (each request costs USD 0.01). */
-export type CostExplorerOperation = 'GetCostAndUsage' | 'GetCostForecast' | 'GetDimensionValues' | 'GetAnomalies' | 'ProvideAnomalyFeedback';
+export type CostExplorerOperation = 'GetCostAndUsage' | 'GetCostForecast' | 'GetDimensionValues' | 'GetAnomalies' | 'ProvideAnomalyFeedback' | 'GetRightsizingRecommendation';
 
 /** The SDK error's name, for logs. */
 export function errorName(error: unknown): string {
