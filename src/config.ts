@@ -43,12 +43,31 @@ export interface Config {
     /** A Slack channel id. */
     readonly fallbackChannel: string | undefined;
   };
+  /** Rightsizing approvals: who administers approvers, the configured approvers, the two-approver bar, expiry and execution. */
+  readonly rightsizing: {
+    /** Who may change approvers from chat: user ids, or group ids whose members may. */
+    readonly admins: readonly ConfiguredApprover[];
+    /** Approvers per team ('*' = every team), beside those added from chat. */
+    readonly approvers: ReadonlyMap<string, readonly ConfiguredApprover[]>;
+    /** Estimated USD a month from which a recommendation needs two approvers (a decimal string). */
+    readonly twoApproverFromUsd: string;
+    /** Days a recommendation may wait for a decision before it expires. */
+    readonly expireDays: number;
+    /** What an approval does: nothing, an EC2 dry run, or the change itself. */
+    readonly execute: 'off' | 'dry-run' | 'apply';
+  };
   readonly slack:
     | { readonly botToken: string; readonly signingSecret: string | undefined; readonly appToken: string | undefined; readonly apiUrl: string | undefined }
     | undefined;
   readonly teams:
     | { readonly appId: string; readonly appPassword: string | undefined; readonly tenantId: string | undefined; readonly appType: string }
     | undefined;
+}
+
+/** An approver or admin as configured: a user, or a group whose members count. */
+export interface ConfiguredApprover {
+  readonly kind: 'user' | 'group';
+  readonly id: string;
 }
 
 /** A configuration problem: the message is the one line printed before exiting. */
@@ -94,6 +113,13 @@ const schema = z.object({
   FINOPS_ANOMALY_MIN_PERCENT: optionalText.pipe(z.string().regex(/^\d{1,4}(\.\d+)?$/, 'must be the least percent above expected that counts, such as 20').optional()),
   FINOPS_ANOMALY_TEAM_THRESHOLDS: optionalText,
   FINOPS_ANOMALY_FALLBACK_CHANNEL: optionalText.pipe(z.string().regex(/^[CGD][A-Z0-9]{6,}$/, 'must be a Slack channel id such as C0123ABCD').optional()),
+  FINOPS_ADMINS: optionalText,
+  FINOPS_APPROVERS: optionalText,
+  FINOPS_RIGHTSIZING_TWO_APPROVER_USD: optionalText.pipe(
+    z.string().regex(/^\d{1,12}(\.\d{1,2})?$/, 'must be the estimated USD a month from which a recommendation needs two approvers, such as 1000').optional(),
+  ),
+  FINOPS_RIGHTSIZING_EXPIRE_DAYS: optionalText.pipe(z.string().regex(/^[1-9]\d{0,2}$/, 'must be a whole number of days from 1 to 999').optional()),
+  FINOPS_RIGHTSIZING_EXECUTE: optionalText.pipe(z.enum(['off', 'dry-run', 'apply'], { error: 'must be `off`, `dry-run` or `apply`' }).optional()),
   SLACK_BOT_TOKEN: optionalText.pipe(z.string().startsWith('xoxb-', 'must be a bot token starting with xoxb-').optional()),
   SLACK_SIGNING_SECRET: optionalText,
   SLACK_APP_TOKEN: optionalText.pipe(z.string().startsWith('xapp-', 'must be an app-level token starting with xapp-').optional()),
@@ -165,9 +191,43 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       teamThresholds: parseTeamThresholds(e.FINOPS_ANOMALY_TEAM_THRESHOLDS ?? '', { minImpact, minRelative: minPercent / 100 }),
       fallbackChannel: e.FINOPS_ANOMALY_FALLBACK_CHANNEL,
     },
+    rightsizing: {
+      admins: parsePeople(e.FINOPS_ADMINS ?? '', 'FINOPS_ADMINS'),
+      approvers: parseApprovers(e.FINOPS_APPROVERS ?? ''),
+      twoApproverFromUsd: e.FINOPS_RIGHTSIZING_TWO_APPROVER_USD ?? '1000',
+      expireDays: e.FINOPS_RIGHTSIZING_EXPIRE_DAYS === undefined ? 14 : Number(e.FINOPS_RIGHTSIZING_EXPIRE_DAYS),
+      execute: e.FINOPS_RIGHTSIZING_EXECUTE ?? 'off',
+    },
     slack,
     teams,
   };
+}
+
+/** A Slack user (U…, W…) or user group (S…), or a Microsoft Entra (AAD) object id for Teams. */
+const PERSON = /^(?:[UWS][A-Z0-9]{2,}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
+
+/** Reads `U0ALICE,S0PLATFORM`: user ids, and Slack user-group ids (S…) whose members count. */
+function parsePeople(text: string, variable: string): ConfiguredApprover[] {
+  const people: ConfiguredApprover[] = [];
+  for (const id of text.split(',').map((part) => part.trim()).filter(Boolean)) {
+    if (!PERSON.test(id)) throw new ConfigError(`${variable} must list Slack user ids (U0123ABCD), user-group ids (S0123ABCD) or Entra object ids, comma-separated (got ${quote(id)}).`);
+    people.push({ kind: /^S/.test(id) ? 'group' : 'user', id: /^[UWS]/i.test(id) ? id.toUpperCase() : id.toLowerCase() });
+  }
+  return people;
+}
+
+/** Reads `payments=U0ALICE,S0PAYLEADS;*=U0FINOPS`: each team's approvers; `*` approves for every team. */
+function parseApprovers(text: string): ReadonlyMap<string, readonly ConfiguredApprover[]> {
+  const rules = new Map<string, readonly ConfiguredApprover[]>();
+  for (const rule of text.split(';').map((part) => part.trim()).filter(Boolean)) {
+    const match = /^(.+?)\s*=\s*(.+)$/.exec(rule);
+    if (!match) throw new ConfigError(`FINOPS_APPROVERS must be rules like payments=U0123ABCD,S0123ABCD;*=U0456EFGH (got ${quote(rule)}).`);
+    const [, rawTeam, list] = match as unknown as [string, string, string];
+    const team = rawTeam.trim().toLowerCase() === 'untagged' ? '' : rawTeam.trim();
+    if (rules.has(team)) throw new ConfigError(`FINOPS_APPROVERS lists ${quote(rawTeam.trim())} twice.`);
+    rules.set(team, parsePeople(list, 'FINOPS_APPROVERS'));
+  }
+  return rules;
 }
 
 /**

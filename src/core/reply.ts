@@ -21,7 +21,17 @@ export type ReplyBlock =
       readonly footer?: readonly string[];
     }
   | { readonly type: 'sparkline'; readonly label: string; readonly line: string }
-  | { readonly type: 'context'; readonly text: string };
+  | { readonly type: 'context'; readonly text: string }
+  /** Buttons about the text above them (Approve / Reject under one recommendation); a text channel leaves them out. */
+  | { readonly type: 'actions'; readonly buttons: readonly ReplyButton[] };
+
+/** A button in a reply: `value` comes back in the click. */
+export interface ReplyButton {
+  readonly text: string;
+  readonly actionId: string;
+  readonly value: string;
+  readonly style?: 'primary' | 'danger';
+}
 
 /** A whole answer. */
 export interface Reply {
@@ -41,4 +51,15 @@ export function errorReply(message: string, hint?: string): Reply {
   const blocks: ReplyBlock[] = [{ type: 'text', text: message }];
   if (hint) blocks.push({ type: 'context', text: hint });
   return { kind: 'error', title: 'Sorry', blocks };
+}
+
+/** Marks a person in reply text: renderers turn it into their platform's mention (Slack `<@U…>`, plain `@U…`). */
+export const MENTION = /\u27e6@([A-Za-z0-9-]{1,64})\u27e7/g;
+
+/**
+ * A person named in reply text, shown as a mention where the platform has them ("Approved
+ * by @alice"). Only a plain id becomes one; anything else is shown as it is.
+ */
+export function mention(userId: string): string {
+  return /^[A-Za-z0-9-]{1,64}$/.test(userId) ? `\u27e6@${userId}\u27e7` : userId;
 }

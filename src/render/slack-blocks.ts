@@ -133,6 +133,10 @@ function blockItems(block: Exclude<ReplyBlock, { type: 'context' }>): Item[] {
       const text = fit(`${block.label}  ${block.line}`.trim(), SLACK_LIMITS.sectionText);
       return text === '' ? [] : [{ blocks: [{ type: 'section', text: mrkdwn(text) }] }];
     }
+    case 'actions': {
+      const actions = buttonsBlock(block.buttons);
+      return actions ? [{ blocks: [actions] }] : [];
+    }
   }
 }
 

@@ -2,7 +2,7 @@
  * Text helpers for the Slack renderer: escaping, cutting to a length without breaking an
  * entity, and the monospaced table that Block Kit lacks. Pure: no I/O.
  */
-import type { ReplyBlock } from '../core/reply.js';
+import { MENTION, type ReplyBlock } from '../core/reply.js';
 
 /**
  * Widest table cell, in characters, except in the last column: one long tag value must not
@@ -20,7 +20,9 @@ export function escapeSlack(text: string): string {
     .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '')
     .replaceAll('&', '&amp;')
     .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;');
+    .replaceAll('>', '&gt;')
+    // A person the reply names on purpose (same length, so cutting stays exact).
+    .replace(MENTION, (_, id: string) => (/^[UW][A-Z0-9]+$/.test(id) ? `<@${id}>` : /^S[A-Z0-9]+$/.test(id) ? `<!subteam^${id}>` : `@${id}`));
 }
 
 /**

@@ -4,7 +4,7 @@
  * and PGlite alike.
  */
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, check, date, doublePrecision, index, integer, jsonb, numeric, pgTable, primaryKey, serial, text, timestamp, unique } from 'drizzle-orm/pg-core';
+import { bigint, boolean, check, date, doublePrecision, index, integer, jsonb, numeric, pgTable, primaryKey, serial, text, timestamp, unique, uniqueIndex } from 'drizzle-orm/pg-core';
 
 /** Exact amounts: Cost Explorer reports 10 fractional digits. */
 const amount = (name: string) => numeric(name, { precision: 24, scale: 10 }).notNull();
@@ -356,4 +356,124 @@ export const budgetAlerts = pgTable(
     primaryKey({ columns: [table.team, table.month, table.kind, table.threshold] }),
     check('budget_alerts_kind_check', sql`${table.kind} in ('actual', 'forecast')`),
   ],
+);
+
+/** One approval as stored in `rightsizing_recommendations.approvals`: the time as ISO text. */
+export interface StoredApproval {
+  readonly userId: string;
+  readonly at: string;
+}
+
+/** One execution step as stored in `rightsizing_recommendations.execution`: the time as ISO text. */
+export interface StoredExecutionStep {
+  readonly step: string;
+  readonly ok: boolean;
+  readonly detail: string;
+  readonly at: string;
+}
+
+/** A message an audit entry came from, as stored in `rightsizing_audit.source`. */
+export interface StoredSourceMessage {
+  readonly platform: string;
+  readonly conversationId?: string;
+  readonly messageId?: string;
+}
+
+/** One approver as stored in `rightsizing_approvers.approvers`. */
+export interface StoredApprover {
+  readonly kind: string;
+  readonly id: string;
+}
+
+/**
+ * Rightsizing recommendations (a smaller EC2 type, or stopping an idle instance), with their
+ * approvals, decision and execution. `key` identifies the same advice across syncs; it is
+ * unique among the rows not expired, so advice that expired and comes back is a new row.
+ * `version` grows with every change a message shows. An instance carrying a change out
+ * holds it through `execution_holder` and `execution_claimed_at` (a stale claim may be taken
+ * over). Amounts are exact numerics; `team` '' is an instance without the team tag.
+ */
+export const rightsizingRecommendations = pgTable(
+  'rightsizing_recommendations',
+  {
+    id: serial('id').primaryKey(),
+    key: text('key').notNull(),
+    accountId: text('account_id').notNull(),
+    region: text('region').notNull(),
+    instanceId: text('instance_id').notNull(),
+    instanceName: text('instance_name'),
+    team: text('team').notNull(),
+    action: text('action').notNull(),
+    currentType: text('current_type').notNull(),
+    targetType: text('target_type'),
+    cpuMaxPercent: doublePrecision('cpu_max_percent'),
+    memoryMaxPercent: doublePrecision('memory_max_percent'),
+    currentMonthlyCost: amount('current_monthly_cost'),
+    monthlySavings: amount('monthly_savings'),
+    currency: text('currency').notNull(),
+    lookbackDays: integer('lookback_days').notNull(),
+    status: text('status').notNull().default('pending'),
+    approvals: jsonb('approvals').$type<StoredApproval[]>().notNull().default(sql`'[]'::jsonb`),
+    approvalsNeeded: integer('approvals_needed').notNull(),
+    decidedBy: text('decided_by'),
+    decidedAt: timestamp('decided_at', { withTimezone: true }),
+    reason: text('reason'),
+    execution: jsonb('execution').$type<StoredExecutionStep[]>().notNull().default(sql`'[]'::jsonb`),
+    executionHolder: text('execution_holder'),
+    executionClaimedAt: timestamp('execution_claimed_at', { withTimezone: true }),
+    appliedAt: timestamp('applied_at', { withTimezone: true }),
+    realisedMonthlySavings: numeric('realised_monthly_savings', { precision: 24, scale: 10 }),
+    version: integer('version').notNull().default(1),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+    seenAt: timestamp('seen_at', { withTimezone: true }).notNull(),
+  },
+  (table) => [
+    uniqueIndex('rightsizing_recommendations_key_idx').on(table.key).where(sql`${table.status} <> 'expired'`),
+    index('rightsizing_recommendations_team_status_idx').on(table.team, table.status),
+    check('rightsizing_recommendations_status_check', sql`${table.status} in ('pending', 'approved', 'rejected', 'expired', 'applied', 'failed')`),
+    check('rightsizing_recommendations_action_check', sql`${table.action} in ('modify', 'terminate')`),
+  ],
+);
+
+/**
+ * The rightsizing audit log: who did what to which recommendation (or to a team's
+ * approvers), with the state before and after and the message it came from. Append-only: a
+ * trigger (migration 0013) refuses every UPDATE and DELETE.
+ */
+export const rightsizingAudit = pgTable(
+  'rightsizing_audit',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    at: timestamp('at', { withTimezone: true }).notNull(),
+    actor: text('actor').notNull(),
+    team: text('team').notNull(),
+    recommendationId: integer('recommendation_id').references(() => rightsizingRecommendations.id),
+    action: text('action').notNull(),
+    before: jsonb('before'),
+    after: jsonb('after'),
+    source: jsonb('source').$type<StoredSourceMessage>(),
+    note: text('note'),
+  },
+  (table) => [index('rightsizing_audit_team_at_idx').on(table.team, table.at.desc()), index('rightsizing_audit_at_idx').on(table.at.desc())],
+);
+
+/** Who may approve each team's recommendations ('*': every team's), and who last set them. */
+export const rightsizingApprovers = pgTable('rightsizing_approvers', {
+  team: text('team').primaryKey(),
+  approvers: jsonb('approvers').$type<StoredApprover[]>().notNull(),
+  setBy: text('set_by').notNull(),
+  setAt: timestamp('set_at', { withTimezone: true }).notNull(),
+});
+
+/** Each saved rightsizing sync and what it changed: the latest answers "when was the last sync?". */
+export const rightsizingSyncs = pgTable(
+  'rightsizing_syncs',
+  {
+    id: serial('id').primaryKey(),
+    syncedAt: timestamp('synced_at', { withTimezone: true }).notNull(),
+    added: integer('added').notNull(),
+    updated: integer('updated').notNull(),
+    withdrawn: integer('withdrawn').notNull(),
+  },
+  (table) => [index('rightsizing_syncs_synced_at_idx').on(table.syncedAt)],
 );
