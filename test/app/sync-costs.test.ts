@@ -276,7 +276,7 @@ describe(`cost sync on ${testDatabaseKind}`, () => {
     const journal = JSON.parse(readFileSync('src/adapters/db/migrations/meta/_journal.json', 'utf8')) as { entries: { tag: string; when: number }[] };
     const fillIn = journal.entries.find((entry) => entry.tag === '0006_backfill_synced_from')!;
     await test.database.db.execute(sql`delete from drizzle.__drizzle_migrations where created_at >= ${fillIn.when}`);
-    await test.database.db.execute(sql`drop table if exists inbound_deliveries, digest_deliveries, digest_subscriptions, ai_conversation_turns, ai_usage, anomaly_alerts, anomalies, budget_alerts, budgets`);
+    await test.database.db.execute(sql`drop table if exists inbound_deliveries, digest_deliveries, digest_subscriptions, ai_conversation_turns, ai_usage, anomaly_alerts, anomalies, budget_alerts, budgets, rightsizing_audit, rightsizing_recommendations, rightsizing_approvers, rightsizing_syncs`);
     await test.database.migrate();
     expect((await store.getSyncStates()).map((state) => state.syncedFrom)).toEqual(TEST_FACETS.map(() => '2026-10-23'));
     const reply = renderText(await engineFor(store, clock).handle('cost 7d', { channel: 'console' }));

@@ -38,7 +38,7 @@ describe(`cost store on ${testDatabaseKind}`, () => {
       test.database.db,
       sql`select table_name from information_schema.tables where table_schema = 'public' order by table_name`,
     );
-    expect(tables.map((row) => row.table_name)).toEqual(['account_names', 'ai_conversation_turns', 'ai_usage', 'anomalies', 'anomaly_alerts', 'api_requests', 'budget_alerts', 'budgets', 'cost_facts', 'cost_rollups', 'digest_deliveries', 'digest_subscriptions', 'inbound_deliveries', 'job_leases', 'source_forecasts', 'sync_state']);
+    expect(tables.map((row) => row.table_name)).toEqual(['account_names', 'ai_conversation_turns', 'ai_usage', 'anomalies', 'anomaly_alerts', 'api_requests', 'budget_alerts', 'budgets', 'cost_facts', 'cost_rollups', 'digest_deliveries', 'digest_subscriptions', 'inbound_deliveries', 'job_leases', 'rightsizing_approvers', 'rightsizing_audit', 'rightsizing_recommendations', 'rightsizing_syncs', 'source_forecasts', 'sync_state']);
   });
 
   it('sums exactly to the tenth digit, with no float drift', async () => {
