@@ -13,6 +13,12 @@ export interface ReportOptions {
   readonly metric?: CostMetric | undefined;
 }
 
+/** A person or group named in a command (a Slack user id U…/W…, or a user-group id S…). */
+export interface PersonRef {
+  readonly kind: 'user' | 'group';
+  readonly id: string;
+}
+
 /** A parsed command. */
 export type Command =
   | { readonly name: 'help'; readonly topic?: string | undefined }
@@ -24,6 +30,9 @@ export type Command =
   | { readonly name: 'budget'; readonly action: 'rm'; readonly team: string }
   | ({ readonly name: 'anomalies' } & ReportOptions)
   | { readonly name: 'rightsizing'; readonly team?: string | undefined }
+  | { readonly name: 'approvers'; readonly action: 'show'; readonly team?: string | undefined }
+  | { readonly name: 'approvers'; readonly action: 'add' | 'rm'; readonly team: string; readonly people: readonly PersonRef[] }
+  | { readonly name: 'audit'; readonly team?: string | undefined }
   | ({ readonly name: 'tags'; readonly key?: string | undefined } & ReportOptions)
   | { readonly name: 'subscribe'; readonly cadence: 'daily' | 'weekly'; readonly team?: string | undefined; readonly timeZone?: string | undefined }
   | { readonly name: 'unsubscribe'; readonly cadence: 'daily' | 'weekly'; readonly team?: string | undefined }
@@ -58,6 +67,12 @@ export const COMMAND_USAGE: Readonly<Record<CommandName, { usage: string; summar
   },
   anomalies: { usage: 'anomalies [PERIOD] [for TEAM]', summary: 'detected anomalies with root cause and status', examples: ['anomalies 30d'] },
   rightsizing: { usage: 'rightsizing [for TEAM]', summary: 'recommendations with Approve / Reject', examples: ['rightsizing for search'] },
+  approvers: {
+    usage: 'approvers [for TEAM] | approvers add|rm TEAM @person|@group …',
+    summary: "who may approve a team's rightsizing (admins change it; `*` is every team)",
+    examples: ['approvers', 'approvers add payments @alice @payments-leads', 'approvers rm payments @bob'],
+  },
+  audit: { usage: 'audit [for TEAM]', summary: 'recent rightsizing decisions, expiries, changes and approver edits', examples: ['audit', 'audit for payments'] },
   tags: {
     usage: 'tags [KEY] [PERIOD]',
     summary: 'tag coverage: share of spend without the team tag, worst offenders',

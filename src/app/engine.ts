@@ -19,6 +19,7 @@ import { AiAnswerer, type AiDeps, type AnswerHooks, conversationKey, DEFAULT_AI_
 import { handleAiUsage } from './handlers/ai-usage.js';
 import { handleAnomalies } from './handlers/anomalies.js';
 import { handleBudget } from './handlers/budget.js';
+import { handleApprovers, handleAudit, handleRightsizing } from './handlers/rightsizing.js';
 import { accessFor, permittedTeam, seesEveryTeam } from './team-access.js';
 import { FinOpsError, isFinOpsError } from '../core/errors.js';
 import type { HandlerDeps } from './report-context.js';
@@ -48,6 +49,9 @@ export const OFFERED_COMMANDS: readonly CommandName[] = [
   'tags',
   'budget',
   'anomalies',
+  'rightsizing',
+  'approvers',
+  'audit',
   'ask',
   'explain',
   'digest',
@@ -68,6 +72,7 @@ export interface EngineDeps extends HandlerDeps {
 }
 
 const SUBSCRIPTION_COMMANDS: readonly CommandName[] = ['subscribe', 'unsubscribe', 'subscriptions'];
+const RIGHTSIZING_COMMANDS: readonly CommandName[] = ['rightsizing', 'approvers', 'audit'];
 
 /** Words that open a question rather than a mistyped subcommand. */
 const QUESTION_WORDS = new Set([
@@ -91,7 +96,11 @@ export class CommandEngine {
     // subscribe to; without a usage ledger there is no AI spend to show.
     this.offered = OFFERED_COMMANDS.filter(
       (name) =>
-        (deps.subscriptions || !SUBSCRIPTION_COMMANDS.includes(name)) && (deps.ai?.usage || name !== 'ai-usage') && (deps.anomalies || name !== 'anomalies') && (deps.budgets || name !== 'budget'),
+        (deps.subscriptions || !SUBSCRIPTION_COMMANDS.includes(name)) &&
+        (deps.ai?.usage || name !== 'ai-usage') &&
+        (deps.anomalies || name !== 'anomalies') &&
+        (deps.budgets || name !== 'budget') &&
+        (deps.rightsizing || !RIGHTSIZING_COMMANDS.includes(name)),
     );
     this.ai = new AiAnswerer(deps, { prompts: NO_PROMPTS, limits: DEFAULT_AI_LIMITS, ...deps.ai, logger });
   }
@@ -162,6 +171,12 @@ export class CommandEngine {
         return handleBudget({ ...this.deps, budgets: this.deps.budgets! }, command, access, context.userId);
       case 'anomalies':
         return handleAnomalies({ ...this.deps, anomalies: this.deps.anomalies! }, { ...command, team: permittedTeam(access, command.team) });
+      case 'rightsizing':
+        return handleRightsizing({ ...this.deps, rightsizing: this.deps.rightsizing! }, command, access, context);
+      case 'approvers':
+        return handleApprovers({ ...this.deps, rightsizing: this.deps.rightsizing! }, command, access, context);
+      case 'audit':
+        return handleAudit({ ...this.deps, rightsizing: this.deps.rightsizing! }, command, access);
       case 'ask':
         return this.ai.ask(command.question, context, hooks);
       case 'explain':
@@ -181,7 +196,7 @@ export class CommandEngine {
         return handleSubscriptions({ ...this.deps, subscriptions: this.deps.subscriptions! }, context);
       default:
         // The parser only lets offered subcommands through.
-        throw new Error(`no handler for ${command.name}`);
+        throw new Error(`no handler for ${(command as Command).name}`);
     }
   }
 }

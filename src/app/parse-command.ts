@@ -128,11 +128,14 @@ function parseArguments(name: CommandName, rest: string, offered: readonly Comma
       noWords(name, options);
       return { name, team: options.team, metric: options.metric };
     }
-    case 'rightsizing': {
+    case 'rightsizing':
+    case 'audit': {
       const options = parseOptions(args, ['for']);
       noWords(name, options);
       return { name, team: options.team };
     }
+    case 'approvers':
+      return parseApprovers(rest);
     case 'tags': {
       const options = parseOptions(args, ['period', 'metric']);
       if (options.words.length > 1) throw new UsageError(`\`tags\` takes one tag key, not \`${options.words.join(' ')}\`.`);
@@ -162,6 +165,33 @@ function parseArguments(name: CommandName, rest: string, offered: readonly Comma
       if (args.length > 0) throw new UsageError(`\`${name}\` takes no arguments.`);
       return { name };
   }
+}
+
+/** A Slack mention as an escaped slash command carries it: `<@U123|alice>`, `<!subteam^S123|@leads>`. */
+const MENTION_TOKEN = /^<(?:@([UW][A-Z0-9]+)|!subteam\^(S[A-Z0-9]+))(?:\|[^>]*)?>$/;
+const PERSON_ID = /^(?:[UWS][A-Z0-9]{6,}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
+
+function parseApprovers(rest: string): Command {
+  // A mention's display name may hold spaces: each mention is one argument.
+  const args = tokenize(rest.replace(/<[@!][^>]*>/g, (token) => ` ${token.replace(/\s+/g, '_')} `));
+  const action = args[0]?.toLowerCase();
+  if (action === undefined || action === 'for') {
+    const options = parseOptions(args, ['for']);
+    noWords('approvers', options);
+    return { name: 'approvers', action: 'show', team: options.team };
+  }
+  const verb = action === 'add' ? 'add' : action === 'rm' || action === 'remove' || action === 'delete' ? 'rm' : undefined;
+  if (!verb) throw new UsageError(`\`approvers ${action}\` is not an approvers action.`, `Usage: \`${COMMAND_USAGE.approvers.usage}\``);
+  if (args.length < 3) throw new UsageError(`\`approvers ${verb}\` takes a team and one or more people, for example \`approvers ${verb} payments @alice\`.`);
+  const people = args.slice(2).map((token) => {
+    const mention = MENTION_TOKEN.exec(token);
+    if (mention) return mention[1] ? { kind: 'user' as const, id: mention[1] } : { kind: 'group' as const, id: mention[2]! };
+    if (PERSON_ID.test(token)) return /^S/i.test(token) ? { kind: 'group' as const, id: token.toUpperCase() } : { kind: 'user' as const, id: /^[UW]/i.test(token) ? token.toUpperCase() : token.toLowerCase() };
+    throw new UsageError(
+      `I can't tell who \`${token}\` is. Pick the person or group from Slack's @ menu so their id comes through, or give the id itself (U0123ABCD, or S0123ABCD for a user group).`,
+    );
+  });
+  return { name: 'approvers', action: verb, team: teamName(args[1]!), people };
 }
 
 function parseBudget(args: string[]): Command {

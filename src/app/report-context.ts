@@ -22,7 +22,9 @@ import {
 } from '../core/period.js';
 import type { ReplyBlock } from '../core/reply.js';
 import { closestMatch } from '../core/suggest.js';
-import type { AnomalyStore, BudgetStore, Clock, CostStore, SyncState } from '../ports.js';
+import type { AnomalyStore, BudgetStore, Clock, CostStore, RightsizingStore, SyncState } from '../ports.js';
+import type { ApproverPolicy } from './rightsizing/approver-policy.js';
+import type { RightsizingDesk } from './rightsizing/desk.js';
 
 /** Settings the handlers read. */
 export interface EngineSettings {
@@ -48,8 +50,17 @@ export interface HandlerDeps {
   readonly anomalies?: AnomalyStore | undefined;
   /** Teams' monthly budgets, for `budget`, `forecast` and the digests (absent: none of them shows budgets). */
   readonly budgets?: BudgetStore | undefined;
+  /** Rightsizing recommendations, approvers and the audit log (absent: `rightsizing`, `approvers` and `audit` are not offered). */
+  readonly rightsizing?: RightsizingServices | undefined;
   readonly clock: Clock;
   readonly settings: EngineSettings;
+}
+
+/** What the rightsizing commands and the digests use. */
+export interface RightsizingServices {
+  readonly store: RightsizingStore;
+  readonly desk: RightsizingDesk;
+  readonly policy: ApproverPolicy;
 }
 
 /** How fresh the stored data is. */

@@ -1,0 +1,295 @@
+/**
+ * The rightsizing desk: syncs recommendations from their source, takes Approve / Reject
+ * decisions from approvers only, expires the ones nobody decided, carries approved changes
+ * out on EC2 (as configured: not at all, a dry run, or for real) and, 30 days after a change,
+ * reports the saving it actually brought. Every move goes through the store's locked
+ * `transition` with the pure state machine, and is written to the audit log with it.
+ */
+import { isFinOpsError } from '../../core/errors.js';
+import { type Amount, formatAmount } from '../../core/money.js';
+import type { CostMetric } from '../../core/cost-model.js';
+import { TOTAL_FACET } from '../../core/cost-model.js';
+import { applyDecision, approvalsNeededFor, type DecisionEvent, type Unchanged } from '../../core/rightsizing.js';
+import { mention, type Reply } from '../../core/reply.js';
+import { todayIn } from '../../core/period.js';
+import type { Clock, CostStore, InstanceExecutor, NewAuditEntry, RightsizingRecord, RightsizingSource, RightsizingStore, SourceMessage } from '../../ports.js';
+import type { ApproverPolicy } from './approver-policy.js';
+import { measureRealisedSaving, REALISATION_WINDOW_DAYS } from './realised-savings.js';
+import { executionReport, instanceLabel, realisedReport } from './present.js';
+import { loadFreshness } from '../report-context.js';
+
+/** What an approver can decide. */
+export type RightsizingDecision = 'approve' | 'reject';
+
+/** Where the desk reports what it did. */
+export interface DeskLogger {
+  info(details: object, message: string): void;
+  warn(details: object, message: string): void;
+  error(details: object, message: string): void;
+}
+
+/** How rightsizing is run. */
+export interface DeskSettings {
+  /** Estimated saving a month from which two approvers are needed (undefined: never). */
+  readonly twoApproverFrom: Amount | undefined;
+  readonly expireDays: number;
+  readonly execute: 'off' | 'dry-run' | 'apply';
+  readonly metric: CostMetric;
+  readonly timeZone: string;
+}
+
+/** What the desk needs. */
+export interface DeskDeps {
+  readonly store: RightsizingStore;
+  readonly costs: CostStore;
+  readonly policy: ApproverPolicy;
+  readonly clock: Clock;
+  readonly logger: DeskLogger;
+  /** This instance's name when it claims an execution. */
+  readonly holder: string;
+  readonly settings: DeskSettings;
+  readonly source?: RightsizingSource | undefined;
+  readonly executor?: InstanceExecutor | undefined;
+  /** Posts a report about a team's recommendation (execution steps, realised saving) where the team reads it. */
+  readonly report?: ((team: string, reply: Reply, where: SourceMessage | undefined) => Promise<void>) | undefined;
+}
+
+/** The answer to a click. */
+export type DeskResult =
+  | { readonly ok: true; readonly record: RightsizingRecord; readonly changed: boolean; readonly note: string | undefined }
+  | { readonly ok: false; readonly reason: string };
+
+/** How often recommendations are read from the source (AWS refreshes them about daily; each page costs USD 0.01). */
+const SYNC_EVERY_MS = 20 * 3_600_000;
+/** An execution claim left this long without a result may be taken over (an instance died mid-way). */
+const EXECUTION_STALE_MS = 30 * 60_000;
+/** Longest reason kept for a rejection. */
+export const MAX_REASON_LENGTH = 500;
+
+/** Runs rightsizing: sync, decisions, expiry, execution and realised savings. */
+export class RightsizingDesk {
+  private executing: Promise<number> | undefined;
+
+  constructor(private readonly deps: DeskDeps) {}
+
+  get settings(): DeskSettings {
+    return this.deps.settings;
+  }
+
+  /**
+   * Reads the source's recommendations when the last read is older than 20 hours (or when
+   * `force`d) and saves them. Returns false when it did not read.
+   */
+  async sync(options: { force?: boolean } = {}): Promise<boolean> {
+    if (!this.deps.source) return false;
+    const now = this.deps.clock.now();
+    const last = await this.deps.store.lastSyncedAt();
+    if (!options.force && last && now.getTime() - last.getTime() < SYNC_EVERY_MS) return false;
+    const candidates = await this.deps.source.getRecommendations();
+    const saved = await this.deps.store.saveCandidates(candidates, {
+      at: now,
+      approvalsNeeded: (candidate) => approvalsNeededFor(candidate.monthlySavings, this.deps.settings.twoApproverFrom),
+    });
+    this.deps.logger.info({ component: 'rightsizing', candidates: candidates.length, ...saved }, 'rightsizing recommendations synced');
+    return true;
+  }
+
+  /**
+   * An approver's click. Only the team's approvers may decide; a rejection needs a reason.
+   * A repeated click, a retried request or a racing approver changes nothing and is told why.
+   */
+  async decide(request: { id: number; decision: RightsizingDecision; userId: string; reason?: string | undefined; source: SourceMessage }): Promise<DeskResult> {
+    const current = await this.deps.store.get(request.id);
+    if (!current) return { ok: false, reason: 'This recommendation no longer exists.' };
+    let allowed: boolean;
+    try {
+      allowed = await this.deps.policy.mayApprove(current.team, request.userId);
+    } catch (error) {
+      if (!isFinOpsError(error)) throw error;
+      return { ok: false, reason: `I could not check who may approve: ${error.message}` };
+    }
+    if (!allowed) {
+      this.deps.logger.warn({ component: 'rightsizing', recommendation: current.id, user: request.userId, decision: request.decision }, 'refused a rightsizing decision from someone who is not an approver');
+      return { ok: false, reason: await this.refusal(current.team) };
+    }
+    const reason = request.reason?.trim().slice(0, MAX_REASON_LENGTH);
+    if (request.decision === 'reject' && !reason) return { ok: false, reason: 'A rejection needs a reason, so the team knows why.' };
+    const at = this.deps.clock.now();
+    const event: DecisionEvent = request.decision === 'approve' ? { kind: 'approve', userId: request.userId, at } : { kind: 'reject', userId: request.userId, at, reason: reason! };
+    let unchanged: Unchanged | undefined;
+    let approvalOnly = false;
+    const result = await this.deps.store.transition(request.id, (record) => {
+      const outcome = applyDecision(record, event);
+      if (!outcome.changed) {
+        unchanged = outcome.unchanged;
+        return undefined;
+      }
+      approvalOnly = outcome.approvalOnly;
+      const note = request.decision === 'reject' ? reason : outcome.approvalOnly ? `approval ${outcome.next.approvals.length} of ${record.approvalsNeeded}` : undefined;
+      return { next: outcome.next, audit: [auditOf(record, outcome.next, { actor: request.userId, action: request.decision, at, source: request.source, note })] };
+    });
+    if (!result) return { ok: false, reason: 'This recommendation no longer exists.' };
+    if (!result.changed) return { ok: true, record: result.record, changed: false, note: unchangedNote(unchanged) };
+    if (result.record.status === 'approved') void this.executeApproved(request.source);
+    const note = approvalOnly
+      ? `Your approval is recorded (${result.record.approvals.length} of ${result.record.approvalsNeeded}): a saving this size needs another approver too.`
+      : undefined;
+    return { ok: true, record: result.record, changed: true, note };
+  }
+
+  /** Expires pending recommendations nobody decided within the configured days; returns how many. */
+  async expireDue(): Promise<number> {
+    const now = this.deps.clock.now();
+    const cutoff = new Date(now.getTime() - this.deps.settings.expireDays * 86_400_000);
+    let expired = 0;
+    for (const stale of await this.deps.store.pendingBefore(cutoff)) {
+      const note = `no decision within ${this.deps.settings.expireDays} days`;
+      const result = await this.deps.store.transition(stale.id, (record) => {
+        const outcome = applyDecision(record, { kind: 'expire', at: now, reason: note });
+        return outcome.changed ? { next: outcome.next, audit: [auditOf(record, outcome.next, { actor: 'system', action: 'expire', at: now, source: undefined, note })] } : undefined;
+      });
+      if (result?.changed) expired++;
+    }
+    return expired;
+  }
+
+  /**
+   * Carries approved changes out as configured, each once across instances; returns how many
+   * were handled. `where` is the conversation the approval came from, told the outcome.
+   */
+  executeApproved(where?: SourceMessage): Promise<number> {
+    if (this.deps.settings.execute === 'off' || !this.deps.executor) return Promise.resolve(0);
+    // One pass at a time here; a pass started meanwhile would find nothing left anyway.
+    this.executing ??= this.executeAll(where)
+      .catch((error: unknown) => {
+        this.deps.logger.error({ component: 'rightsizing', err: error }, 'rightsizing execution pass failed');
+        return 0;
+      })
+      .finally(() => (this.executing = undefined));
+    return this.executing;
+  }
+
+  private async executeAll(where: SourceMessage | undefined): Promise<number> {
+    const mode = this.deps.settings.execute;
+    let handled = 0;
+    for (const record of await this.deps.store.awaitingExecution(this.deps.clock.now(), EXECUTION_STALE_MS)) {
+      // A dry run is reported once; switching to `apply` later carries the change out.
+      if (mode === 'dry-run' && record.execution.some((step) => step.step.startsWith('dry-run'))) continue;
+      if (!(await this.deps.store.claimExecution(record.id, this.deps.holder, this.deps.clock.now(), EXECUTION_STALE_MS))) continue;
+      await this.execute(record, mode === 'apply' ? 'apply' : 'dry-run', where);
+      handled++;
+    }
+    return handled;
+  }
+
+  private async execute(record: RightsizingRecord, mode: 'dry-run' | 'apply', where: SourceMessage | undefined): Promise<void> {
+    const change = { accountId: record.accountId, region: record.region, instanceId: record.instanceId, action: record.action, currentType: record.currentType, targetType: record.targetType };
+    const steps = mode === 'apply' ? await this.deps.executor!.apply(change) : (await this.deps.executor!.dryRun(change)).map((step) => ({ ...step, step: `dry-run: ${step.step}` }));
+    const failed = steps.find((step) => !step.ok);
+    const at = this.deps.clock.now();
+    const result = await this.deps.store.transition(record.id, (current) => {
+      const execution = [...current.execution, ...steps];
+      if (mode === 'dry-run') {
+        const next = { ...current, execution };
+        return { next, audit: [auditOf(current, next, { actor: 'system', action: 'dry-run', at, source: undefined, note: failed ? `refused at ${failed.step}: ${failed.detail}` : 'every call would be allowed' })] };
+      }
+      const outcome = applyDecision(current, failed ? { kind: 'failed', at, reason: `${failed.step}: ${failed.detail}` } : { kind: 'applied', at });
+      if (!outcome.changed) return undefined;
+      const next = { ...outcome.next, execution, ...(failed ? {} : { appliedAt: at }) };
+      return { next, audit: [auditOf(current, next, { actor: 'system', action: failed ? 'fail' : 'apply', at, source: undefined, note: failed ? `${failed.step}: ${failed.detail}` : `${steps.length} steps` })] };
+    });
+    if (result?.changed) await this.tell(result.record.team, executionReport(result.record, steps, mode), where);
+  }
+
+  /** Measures and reports the saving of changes applied 30 days ago or more; returns how many were reported. */
+  async reportRealised(): Promise<number> {
+    const now = this.deps.clock.now();
+    const due = await this.deps.store.realisationDue(new Date(now.getTime() - (REALISATION_WINDOW_DAYS + 1) * 86_400_000));
+    if (due.length === 0) return 0;
+    const freshness = await loadFreshness(this.deps.costs, [TOTAL_FACET, 'usage-type']);
+    let reported = 0;
+    for (const record of due) {
+      const saving = await measureRealisedSaving(this.deps.costs, {
+        team: record.team,
+        currentType: record.currentType,
+        targetType: record.targetType,
+        appliedDay: todayIn(this.deps.settings.timeZone, record.appliedAt!),
+        dataThrough: freshness.dataThrough,
+        metric: this.deps.settings.metric,
+      });
+      if (!saving) continue;
+      const result = await this.deps.store.transition(record.id, (current) => {
+        if (current.realisedMonthlySavings !== undefined) return undefined;
+        const next = { ...current, realisedMonthlySavings: saving.monthly };
+        const note = `realised ${formatAmount(saving.monthly, saving.currency)} a month (estimated ${formatAmount(current.monthlySavings, current.currency)})`;
+        return { next, audit: [auditOf(current, next, { actor: 'system', action: 'realised', at: now, source: undefined, note })] };
+      });
+      if (result?.changed) {
+        await this.tell(result.record.team, realisedReport(result.record, saving), undefined);
+        reported++;
+      }
+    }
+    return reported;
+  }
+
+  private async tell(team: string, reply: Reply, where: SourceMessage | undefined): Promise<void> {
+    try {
+      await this.deps.report?.(team, reply, where);
+    } catch (error) {
+      this.deps.logger.warn({ component: 'rightsizing', err: error, team }, 'could not post a rightsizing report');
+    }
+  }
+
+  private async refusal(team: string): Promise<string> {
+    const list = await this.deps.policy.approversOf(team);
+    const people = [...list.configured, ...list.stored].map((person) => mention(person.id));
+    const teamName = team === '' ? 'untagged instances' : `*${team}*`;
+    return people.length === 0
+      ? `Nobody may approve ${teamName}' recommendations yet, so nothing changed. An admin can name approvers with \`approvers add ${team || 'untagged'} @someone\`.`
+      : `Only approvers of ${teamName} can decide this, so nothing changed. They are ${people.join(', ')}.`;
+  }
+}
+
+/** An audit entry for a move from `before` to `after`. */
+function auditOf(
+  before: RightsizingRecord,
+  after: RightsizingRecord,
+  entry: { actor: string; action: string; at: Date; source: SourceMessage | undefined; note: string | undefined },
+): NewAuditEntry {
+  const state = (record: RightsizingRecord) => ({
+    status: record.status,
+    approvals: record.approvals.map((approval) => approval.userId),
+    ...(record.execution.length > 0 ? { steps: record.execution.length } : {}),
+    ...(record.realisedMonthlySavings !== undefined ? { realisedMonthlySavings: record.realisedMonthlySavings.toString() } : {}),
+  });
+  return {
+    at: entry.at,
+    actor: entry.actor,
+    team: before.team,
+    recommendationId: before.id,
+    action: entry.action,
+    before: state(before),
+    after: state(after),
+    source: entry.source,
+    note: entry.note === undefined ? `${instanceLabel(before)}` : `${instanceLabel(before)}: ${entry.note}`,
+  };
+}
+
+/** What a click that changed nothing is told. */
+function unchangedNote(unchanged: Unchanged | undefined): string {
+  if (!unchanged) return 'Nothing changed.';
+  switch (unchanged.kind) {
+    case 'already-approved-by-you':
+      return unchanged.approvals < unchanged.needed
+        ? `You have already approved this (${unchanged.approvals} of ${unchanged.needed}); it needs another approver.`
+        : 'You have already approved this; nothing changed.';
+    case 'already-decided': {
+      const by = unchanged.by === undefined ? '' : unchanged.by === 'system' ? ' automatically' : ` by ${mention(unchanged.by)}`;
+      return `This was already ${unchanged.status}${by}; nothing changed.`;
+    }
+    case 'not-allowed':
+      return `This recommendation is ${unchanged.status}; nothing changed.`;
+  }
+}
+
+
