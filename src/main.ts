@@ -22,7 +22,7 @@ import { type RouteHandler, startHttpServer } from './channels/http/http-server.
 import { createSlackChannel, SLACK_EVENTS_PATH, type SlackChannel } from './channels/slack/slack-channel.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
-import type { AlertNotifier, AwsAnomalyFeed, Clock, CostSource, LanguageModel, Platform } from './ports.js';
+import type { AlertNotifier, ApproverDirectory, AwsAnomalyFeed, Clock, CostSource, InstanceExecutor, LanguageModel, Platform, RightsizingSource } from './ports.js';
 import { BedrockLanguageModel, createBedrockClient } from './adapters/aws/bedrock-model.js';
 import { PgConversationStore } from './adapters/db/conversation-store.js';
 import { PgAiUsageLedger } from './adapters/db/ai-usage-ledger.js';
@@ -37,7 +37,17 @@ import { CostAnomalyFeed } from './adapters/aws/cost-anomaly-feed.js';
 import { AnomalyMonitor } from './app/anomalies/monitor.js';
 import { DEFAULT_SCAN_SETTINGS } from './app/anomalies/scan.js';
 import { DEFAULT_DETECTOR_SETTINGS } from './core/anomaly.js';
-import { labellerFor } from './app/report-context.js';
+import { labellerFor, type RightsizingServices } from './app/report-context.js';
+import { PgRightsizingStore } from './adapters/db/rightsizing-store.js';
+import { AwsRightsizingSource } from './adapters/aws/rightsizing-source.js';
+import { Ec2InstanceExecutor } from './adapters/aws/ec2-executor.js';
+import { DemoInstanceExecutor, DemoRightsizingSource } from './adapters/demo/demo-rightsizing.js';
+import { ApproverPolicy } from './app/rightsizing/approver-policy.js';
+import { RightsizingDesk } from './app/rightsizing/desk.js';
+import { rightsizingView } from './app/handlers/rightsizing.js';
+import { accessFor } from './app/team-access.js';
+import { FinOpsError } from './core/errors.js';
+import { parseAmount } from './core/money.js';
 
 /** The assembled application. */
 export interface FinOpsApp {
@@ -54,6 +64,12 @@ export interface FinOpsApp {
   readonly anomalies: PgAnomalyStore;
   /** Teams' monthly budgets and their threshold alerts. */
   readonly budgets: PgBudgetStore;
+  /** Rightsizing recommendations, approvers, the audit log and the desk that runs them. */
+  readonly rightsizing: RightsizingServices;
+  /** From now on, approver groups are read from this directory (the chat platform's). */
+  useApproverDirectory(directory: ApproverDirectory): void;
+  /** Syncs recommendations when due, expires undecided ones, carries approved ones out and reports realised savings; never throws. */
+  tendRightsizing(): Promise<void>;
   /** The anomaly monitor in use (scans after each sync; alerts through the notifiers it was given). */
   monitor(): AnomalyMonitor;
   /** From now on, anomaly alerts go out through these notifiers. */
@@ -84,6 +100,10 @@ export interface AppOverrides {
   readonly aiTimeoutMs?: number;
   /** AWS Cost Anomaly Detection (production: with the `aws` source, the real API). */
   readonly awsAnomalyFeed?: AwsAnomalyFeed;
+  /** Where rightsizing recommendations come from (production: Cost Explorer with the `aws` source, else the demo's). */
+  readonly rightsizingSource?: RightsizingSource;
+  /** What carries approved changes out (production: EC2 with the `aws` source, a simulation with the demo's). */
+  readonly instanceExecutor?: InstanceExecutor;
 }
 
 /** A running `serve`. */
@@ -119,10 +139,13 @@ export async function createFinOpsApp(config: Config, logger: Logger, overrides:
   const budgets = new PgBudgetStore(database.db);
   const prompts = loadPromptFiles();
   const model = overrides.model ?? (config.bedrockModelId ? new BedrockLanguageModel(config.bedrockModelId, { client: createBedrockClient() }) : undefined);
+  // Reports go through the alert notifiers in use when they are posted (set once a chat platform starts).
+  const rightsizing = rightsizingServices(config, logger, overrides, { db: database.db, store, digests, clock, source, notifiers: () => alertNotifiers });
   const handlerDeps: HandlerDeps = {
     store,
     anomalies,
     budgets,
+    rightsizing: rightsizing.services,
     clock,
     settings: {
       timeZone: config.timeZone,
@@ -203,6 +226,21 @@ export async function createFinOpsApp(config: Config, logger: Logger, overrides:
       logger.error({ err: error, component: 'anomalies' }, 'anomaly scan or budget check failed; it is tried again at the next sync check');
     }
   };
+  const tendRightsizing = async (): Promise<void> => {
+    const desk = rightsizing.services.desk;
+    for (const [what, step] of [
+      ['sync', () => desk.sync()],
+      ['expiry', () => desk.expireDue()],
+      ['execution', () => desk.executeApproved()],
+      ['realised savings', () => desk.reportRealised()],
+    ] as const) {
+      try {
+        await step();
+      } catch (error) {
+        logger.warn({ err: error, component: 'rightsizing' }, `rightsizing ${what} failed; it is tried again at the next sync check`);
+      }
+    }
+  };
   const runSync = async (options?: { force?: boolean }): Promise<SyncReport | undefined> => {
     try {
       const report = await syncCosts({ source, store, clock }, syncSettings, options);
@@ -210,6 +248,7 @@ export async function createFinOpsApp(config: Config, logger: Logger, overrides:
       for (const error of report.errors) logger.warn({ facet: error.facet, err: error.cause }, error.message);
       // New days: look for anomalies in them (one instance scans; the others find the lease taken).
       if (report.synced.length > 0 || scanOwed) await scanAnomalies({ askAws: report.synced.length > 0 });
+      await tendRightsizing();
       return report;
     } catch (error) {
       logger.error({ err: error }, 'cost sync failed');
@@ -229,6 +268,9 @@ export async function createFinOpsApp(config: Config, logger: Logger, overrides:
     digests,
     anomalies,
     budgets,
+    rightsizing: rightsizing.services,
+    useApproverDirectory: (directory) => rightsizing.useDirectory(directory),
+    tendRightsizing,
     monitor: () => monitor,
     useAlertNotifiers: (notifiers) => {
       alertNotifiers = notifiers;
@@ -302,12 +344,15 @@ export async function serve(
   const digests = slack ? await startDigests(app, config, logger, slack, overrides) : undefined;
   if (slack) {
     app.useAlertNotifiers(new Map([['slack', slack.alerts]]));
+    app.useApproverDirectory(slack.directory);
     // Alerts a crashed or stopped instance left half-done, and updates after clicks on other instances.
     tasks.push(
       cron.schedule(overrides.digestSweepCron ?? '*/15 * * * * *', () => void app.monitor().deliverPending().catch((error: unknown) => logger.error({ err: error }, 'anomaly alert delivery failed')), {
         noOverlap: true,
         name: 'anomaly-alerts',
       }),
+      // Approved changes another instance left half-done (claims go stale after 30 minutes).
+      cron.schedule(overrides.digestSweepCron ?? '*/15 * * * * *', () => void app.rightsizing.desk.executeApproved(), { noOverlap: true, name: 'rightsizing-execution' }),
     );
   }
   // First sync in the background: the server answers health checks meanwhile.
@@ -316,7 +361,10 @@ export async function serve(
     async (stale) => {
       if (stopping.aborted) return;
       if (stale) await app.sync();
-      else await app.scanAnomalies();
+      else {
+        await app.scanAnomalies();
+        await app.tendRightsizing();
+      }
     },
     (error: unknown) => logger.error({ err: error }, 'could not read sync state'),
   );
@@ -396,6 +444,12 @@ export function slackChannelFor(slack: NonNullable<Config['slack']>, app: FinOps
     engine: app.engine,
     // The monitor changes once alerts are wired: clicks always reach the current one.
     anomalies: { decide: (request) => app.monitor().decide(request), redrawn: (id, conversation, version) => app.monitor().redrawn(id, conversation, version) },
+    rightsizing: {
+      decide: (request) => app.rightsizing.desk.decide(request),
+      check: (id, userId) => app.rightsizing.desk.check(id, userId),
+      view: (scope, conversationId) =>
+        rightsizingView({ ...app.handlerDeps, rightsizing: app.rightsizing }, scope === '*' ? undefined : scope, accessFor(app.handlerDeps, { conversationId }), true),
+    },
     deliveries: new PgDeliveryLedger(app.database.db, (error) => logger.warn({ err: error }, 'could not prune old Slack deliveries')),
     logger,
     // The embedded database answers on this thread: one answer at a time keeps acks prompt.
@@ -403,4 +457,61 @@ export function slackChannelFor(slack: NonNullable<Config['slack']>, app: FinOps
     conversationConcurrency: app.config.database.kind === 'pglite' ? 2 : 8,
     ...(overrides.slackWebApiRetries === undefined ? {} : { webApiRetries: overrides.slackWebApiRetries }),
   });
+}
+
+/**
+ * The rightsizing store, approver policy and desk: recommendations from Cost Explorer with
+ * the `aws` source (the demo's otherwise), EC2 (or the demo's simulation) when execution is
+ * on, and reports posted where the approval came from, else to the team's channels.
+ */
+function rightsizingServices(
+  config: Config,
+  logger: Logger,
+  overrides: AppOverrides,
+  deps: { db: Database['db']; store: PgCostStore; digests: PgDigestStore; clock: Clock; source: CostSource; notifiers: () => ReadonlyMap<Platform, AlertNotifier> },
+): { services: RightsizingServices; useDirectory(directory: ApproverDirectory): void } {
+  const { store: costs, clock } = deps;
+  const store = new PgRightsizingStore(deps.db);
+  let directory: ApproverDirectory | undefined;
+  const policy = new ApproverPolicy({
+    store,
+    configured: config.rightsizing,
+    clock,
+    directory: {
+      membersOf: (groupId) => {
+        if (!directory) throw new FinOpsError('command_invalid', 'Approver groups can only be read once a chat platform is connected.');
+        return directory.membersOf(groupId);
+      },
+    },
+  });
+  const aws = config.costSource === 'aws' && !overrides.source;
+  const source = overrides.rightsizingSource ?? (aws ? new AwsRightsizingSource({ ledger: costs, clock, logger, teamTag: config.teamTag }) : deps.source.kind === 'demo' ? new DemoRightsizingSource() : undefined);
+  const executor =
+    overrides.instanceExecutor ??
+    (config.rightsizing.execute === 'off' ? undefined : aws ? new Ec2InstanceExecutor({ clock, accountId: config.awsAccountId }) : new DemoInstanceExecutor({ clock }));
+  const desk = new RightsizingDesk({
+    store,
+    costs,
+    policy,
+    clock,
+    logger: logger.child({ component: 'rightsizing' }),
+    holder: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+    settings: {
+      twoApproverFrom: parseAmount(config.rightsizing.twoApproverFromUsd),
+      expireDays: config.rightsizing.expireDays,
+      execute: config.rightsizing.execute,
+      metric: config.defaultMetric,
+      timeZone: config.timeZone,
+    },
+    source,
+    executor,
+    report: async (team, reply, where) => {
+      const slack = deps.notifiers().get('slack');
+      if (!slack) return;
+      const targets = where?.platform === 'slack' && where.conversationId ? [where.conversationId] : (await deps.digests.conversationsFor(team)).filter((target) => target.platform === 'slack').map((target) => target.conversationId);
+      const fallback = config.anomalies.fallbackChannel;
+      for (const conversationId of targets.length > 0 ? targets : fallback ? [fallback] : []) await slack.post(conversationId, { reply, buttons: [] });
+    },
+  });
+  return { services: { store, desk, policy }, useDirectory: (next) => (directory = next) };
 }

@@ -15,6 +15,7 @@ import { rankMovers } from '../core/breakdown.js';
 import type { Reply, ReplyBlock } from '../core/reply.js';
 import { moverBlocks } from './handlers/top.js';
 import { comparisonFields, fillDays, type HandlerDeps, labelOf, labellerFor, loadFreshness, type ReportScope, resolveScope, scopeFooter } from './report-context.js';
+import { digestLines as rightsizingDigestLines } from './rightsizing/present.js';
 import { anomalyLine } from './anomalies/present.js';
 import { budgetLine, budgetStatus } from './budgets/budget-status.js';
 
@@ -99,6 +100,7 @@ export async function buildDigest(deps: HandlerDeps, request: DigestRequest): Pr
   const blocks: ReplyBlock[] = [{ type: 'fields', fields }];
   blocks.push(...(await budgetSection(deps, scope.team, end)));
   blocks.push(...(await openAnomalies(deps, scope.team, period)));
+  if (request.cadence === 'weekly') blocks.push(...(await openRightsizing(deps, scope.team)));
   blocks.push(...moverSection(request.cadence, scope, viewRows, spend - previousSpend));
   if (scope.team === undefined) {
     const untagged = viewRows[0]!.current.find((row) => row.key === '')?.amount ?? 0n;
@@ -150,6 +152,14 @@ async function openAnomalies(deps: HandlerDeps, team: string | undefined, period
   const labels = { metric: deps.settings.defaultMetric, account: await labellerFor(deps, 'account') };
   const more = open.length > DIGEST_ANOMALIES ? ` — ${open.length - DIGEST_ANOMALIES} more in \`anomalies\`` : '';
   return [{ type: 'text', text: [`*Open anomalies* (${open.length}, acknowledged ones included)${more}`, ...open.slice(0, DIGEST_ANOMALIES).map((record) => anomalyLine(record, labels))].join('\n') }];
+}
+
+/** The weekly digest's rightsizing lines: the team's (or the organisation's) open recommendations, biggest saving first. */
+async function openRightsizing(deps: HandlerDeps, team: string | undefined): Promise<ReplyBlock[]> {
+  if (!deps.rightsizing) return [];
+  const open = await deps.rightsizing.store.list({ team, statuses: ['pending'] });
+  const lines = rightsizingDigestLines(open, team);
+  return lines.length === 0 ? [] : [{ type: 'text', text: lines.join('\n') }];
 }
 
 /** How far back a still-active anomaly may have started and still be shown. */

@@ -38,6 +38,8 @@ const METHOD_SCOPES: Readonly<Record<string, string | undefined>> = {
   'assistant.threads.setStatus': 'assistant:write',
   'views.publish': undefined,
   'files.uploadV2': 'files:write',
+  'views.open': undefined,
+  'usergroups.users.list': 'usergroups:read',
 };
 
 /** The bot scope each subscribed event needs. */
@@ -72,7 +74,8 @@ describe('manifests/slack-app.yaml', () => {
     const [command] = manifest.features.slash_commands;
     expect(new URL(command!.url).pathname).toBe(SLACK_EVENTS_PATH);
     expect(command!.description.length).toBeLessThanOrEqual(100);
-    expect(command!.should_escape).toBe(false);
+    // Mentions typed after `approvers add` must arrive as ids (<@U…|name>), not as plain @names.
+    expect(command!.should_escape).toBe(true);
   });
 
   it('subscribes to exactly the events the code handles, and sends events and clicks to the same route', () => {

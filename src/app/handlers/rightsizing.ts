@@ -3,7 +3,7 @@
  * their buttons, who may approve them (changed by admins only, each change audited), and
  * the audit log's latest entries. Team access is enforced as for every report.
  */
-import { FinOpsError } from '../../core/errors.js';
+import { FinOpsError, isFinOpsError } from '../../core/errors.js';
 import { mention, type Reply, type ReplyBlock } from '../../core/reply.js';
 import type { Approver } from '../../ports.js';
 import type { Command } from '../command.js';
@@ -34,11 +34,21 @@ export async function handleRightsizing(deps: RightsizingDeps, command: { team?:
 /** The list as `rightsizing` shows it, for a team or every team the conversation sees (also redrawn after a click). */
 export async function rightsizingView(deps: RightsizingDeps, team: string | undefined, access: TeamAccess, buttons: boolean): Promise<Reply> {
   const { store, desk } = deps.rightsizing;
+  // Never read yet (a new install): read now rather than show an empty list until the next sync.
+  let unreadable: string | undefined;
+  if ((await store.lastSyncedAt()) === undefined) {
+    try {
+      await desk.sync({ force: true });
+    } catch (error) {
+      if (!isFinOpsError(error)) throw error;
+      unreadable = error.message;
+    }
+  }
   await desk.expireDue();
   const [records, lastSyncedAt] = await Promise.all([store.list({ team }), store.lastSyncedAt()]);
   const since = deps.clock.now().getTime() - 14 * 86_400_000;
   const visible = records.filter((record) => maySee(access, record.team) && (record.status === 'pending' || (record.decidedAt ?? record.createdAt).getTime() >= since));
-  return rightsizingList(visible, {
+  const reply = rightsizingList(visible, {
     team,
     lastSyncedAt,
     sourceKind: deps.settings.sourceKind,
@@ -47,6 +57,7 @@ export async function rightsizingView(deps: RightsizingDeps, team: string | unde
     expireDays: desk.settings.expireDays,
     buttons,
   });
+  return unreadable === undefined ? reply : { ...reply, blocks: [{ type: 'text', text: `I could not read the recommendations: ${unreadable}` }, ...reply.blocks] };
 }
 
 /** `approvers`, `approvers for TEAM`, `approvers add|rm TEAM @person …` (admins only). */

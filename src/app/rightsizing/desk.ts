@@ -15,7 +15,7 @@ import { todayIn } from '../../core/period.js';
 import type { Clock, CostStore, InstanceExecutor, NewAuditEntry, RightsizingRecord, RightsizingSource, RightsizingStore, SourceMessage } from '../../ports.js';
 import type { ApproverPolicy } from './approver-policy.js';
 import { measureRealisedSaving, REALISATION_WINDOW_DAYS } from './realised-savings.js';
-import { executionReport, instanceLabel, realisedReport } from './present.js';
+import { changeLabel, executionReport, instanceLabel, realisedReport } from './present.js';
 import { loadFreshness } from '../report-context.js';
 
 /** What an approver can decide. */
@@ -101,16 +101,10 @@ export class RightsizingDesk {
   async decide(request: { id: number; decision: RightsizingDecision; userId: string; reason?: string | undefined; source: SourceMessage }): Promise<DeskResult> {
     const current = await this.deps.store.get(request.id);
     if (!current) return { ok: false, reason: 'This recommendation no longer exists.' };
-    let allowed: boolean;
-    try {
-      allowed = await this.deps.policy.mayApprove(current.team, request.userId);
-    } catch (error) {
-      if (!isFinOpsError(error)) throw error;
-      return { ok: false, reason: `I could not check who may approve: ${error.message}` };
-    }
-    if (!allowed) {
+    const refused = await this.refusalFor(current, request.userId);
+    if (refused !== undefined) {
       this.deps.logger.warn({ component: 'rightsizing', recommendation: current.id, user: request.userId, decision: request.decision }, 'refused a rightsizing decision from someone who is not an approver');
-      return { ok: false, reason: await this.refusal(current.team) };
+      return { ok: false, reason: refused };
     }
     const reason = request.reason?.trim().slice(0, MAX_REASON_LENGTH);
     if (request.decision === 'reject' && !reason) return { ok: false, reason: 'A rejection needs a reason, so the team knows why.' };
@@ -135,6 +129,19 @@ export class RightsizingDesk {
       ? `Your approval is recorded (${result.record.approvals.length} of ${result.record.approvalsNeeded}): a saving this size needs another approver too.`
       : undefined;
     return { ok: true, record: result.record, changed: true, note };
+  }
+
+  /**
+   * Whether `userId` could decide recommendation `id` now, with a one-line summary of it (a
+   * rejection's form shows it); a refusal says why.
+   */
+  async check(id: number, userId: string): Promise<{ ok: true; summary: string } | { ok: false; reason: string }> {
+    const record = await this.deps.store.get(id);
+    if (!record) return { ok: false, reason: 'This recommendation no longer exists.' };
+    if (record.status !== 'pending') return { ok: false, reason: unchangedNote({ kind: 'already-decided', status: record.status, by: record.decidedBy, at: record.decidedAt }) };
+    const refused = await this.refusalFor(record, userId);
+    if (refused !== undefined) return { ok: false, reason: refused };
+    return { ok: true, summary: `${instanceLabel(record)}: ${changeLabel(record)}, saving ${formatAmount(record.monthlySavings, record.currency)} a month` };
   }
 
   /** Expires pending recommendations nobody decided within the configured days; returns how many. */
@@ -238,6 +245,17 @@ export class RightsizingDesk {
     } catch (error) {
       this.deps.logger.warn({ component: 'rightsizing', err: error, team }, 'could not post a rightsizing report');
     }
+  }
+
+  /** Why `userId` may not decide `record`'s team's recommendations; undefined when they may. */
+  private async refusalFor(record: RightsizingRecord, userId: string): Promise<string | undefined> {
+    try {
+      if (await this.deps.policy.mayApprove(record.team, userId)) return undefined;
+    } catch (error) {
+      if (!isFinOpsError(error)) throw error;
+      return `I could not check who may approve: ${error.message}`;
+    }
+    return this.refusal(record.team);
   }
 
   private async refusal(team: string): Promise<string> {

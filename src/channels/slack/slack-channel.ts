@@ -9,11 +9,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { App, HTTPReceiver, type Receiver, SocketModeReceiver, webApi } from '@slack/bolt';
 import type { Logger } from '../../logger.js';
-import type { AlertNotifier, DeliveryLedger, DigestNotifier } from '../../ports.js';
+import type { AlertNotifier, ApproverDirectory, DeliveryLedger, DigestNotifier } from '../../ports.js';
 import type { RouteHandler } from '../http/http-server.js';
 import { WorkQueue } from '../work-queue.js';
 import { registerSlackListeners, type SlackAnomalyDesk, type SlackEngine } from './slack-listeners.js';
 import { SlackAlertNotifier } from './slack-alerts.js';
+import { registerRightsizingListeners, SlackApproverDirectory, type SlackRightsizingDesk } from './slack-rightsizing.js';
 import { slackLogger } from './slack-logger.js';
 import { SlackDigestNotifier } from './slack-notifier.js';
 
@@ -49,6 +50,8 @@ export interface SlackChannelOptions {
   readonly engine: SlackEngine;
   /** Takes the clicks on anomaly alerts. */
   readonly anomalies?: SlackAnomalyDesk | undefined;
+  /** Takes Approve / Reject on rightsizing recommendations. */
+  readonly rightsizing?: SlackRightsizingDesk | undefined;
   readonly deliveries: DeliveryLedger;
   readonly logger: Logger;
   /** Retries of a failed Web API call (429s wait for their `Retry-After` first). */
@@ -70,6 +73,8 @@ export interface SlackChannel {
   readonly notifier: DigestNotifier;
   /** Posts and updates anomaly alerts with the bot token. */
   readonly alerts: AlertNotifier;
+  /** Reads user groups' members, for the rightsizing approver check. */
+  readonly directory: ApproverDirectory;
   /** Looks up the bot's identity and, in Socket Mode, connects. */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -114,12 +119,14 @@ export function createSlackChannel(options: SlackChannelOptions): SlackChannel {
   const answers = new WorkQueue(options.answerConcurrency ?? DEFAULT_ANSWER_CONCURRENCY);
   const conversations = new WorkQueue(options.conversationConcurrency ?? DEFAULT_CONVERSATION_CONCURRENCY);
   registerSlackListeners(app, { engine: options.engine, anomalies: options.anomalies, deliveries: options.deliveries, logger: options.logger, answers, conversations });
+  registerRightsizingListeners(app, { desk: options.rightsizing, logger: options.logger, answers, fetch: (url, init) => clientOptions.fetch(url, init) });
   const now = options.now ?? Date.now;
   let stopping = false;
   return {
     mode: socketMode ? 'socket' : 'http',
     notifier: new SlackDigestNotifier(client),
     alerts: new SlackAlertNotifier(client),
+    directory: new SlackApproverDirectory(client),
     route: httpReceiver ? guardSlackRoute(httpReceiver.requestListener, { now, logger: options.logger, stopping: () => stopping }) : undefined,
     start: async () => {
       identity.lookUp();

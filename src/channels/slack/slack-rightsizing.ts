@@ -1,0 +1,221 @@
+/**
+ * Approve / Reject on rightsizing recommendations in Slack. Approve decides at once; Reject
+ * opens a modal asking for the reason, and the decision is taken when it is submitted (a
+ * refusal shows in the modal). Either way the clicked message is redrawn in place through
+ * its `response_url` — the decided recommendation shows who decided and when, its buttons
+ * gone — and whatever the clicker alone should know (a refusal, "already decided") comes
+ * as an ephemeral message. User groups are read for the approver check with
+ * `usergroups.users.list`.
+ */
+import type { AllMiddlewareArgs, App, BlockAction, RespondFn, SlackActionMiddlewareArgs, SlackViewMiddlewareArgs, webApi } from '@slack/bolt';
+import { FinOpsError } from '../../core/errors.js';
+import type { Reply } from '../../core/reply.js';
+import type { Logger } from '../../logger.js';
+import type { ApproverDirectory, SourceMessage } from '../../ports.js';
+import { renderSlackMessage } from '../../render/slack-blocks.js';
+import { escapeSlack } from '../../render/slack-text.js';
+import type { DeskResult, RightsizingDecision } from '../../app/rightsizing/desk.js';
+import { MAX_REASON_LENGTH } from '../../app/rightsizing/desk.js';
+import { parseButtonValue, RIGHTSIZING_ACTIONS } from '../../app/rightsizing/present.js';
+import type { WorkQueue } from '../work-queue.js';
+import { slackErrorCode } from './slack-errors.js';
+import { respondOrLog } from './slack-replies.js';
+
+/** The modal a rejection's reason is typed in. */
+export const REJECT_MODAL_ID = 'rightsizing_reject_reason';
+const REASON_BLOCK = 'reason';
+const REASON_INPUT = 'reason_text';
+
+/** What the Slack channel needs to take decisions on recommendations. */
+export interface SlackRightsizingDesk {
+  decide(request: { id: number; decision: RightsizingDecision; userId: string; reason?: string | undefined; source: SourceMessage }): Promise<DeskResult>;
+  /** Whether `userId` could decide recommendation `id` now (checked before the reason is asked for). */
+  check(id: number, userId: string): Promise<{ ok: true; summary: string } | { ok: false; reason: string }>;
+  /** The list the button was in (`scope`: a team, or '*'), as it reads now for `conversationId`. */
+  view(scope: string, conversationId: string | undefined): Promise<Reply>;
+}
+
+interface RightsizingListenerDeps {
+  readonly desk: SlackRightsizingDesk | undefined;
+  readonly logger: Logger;
+  readonly answers: WorkQueue;
+  /** Posts to a `response_url` (the bot's fetch, with its deadline). */
+  readonly fetch: (url: string, init: RequestInit) => Promise<Response>;
+}
+
+/** What the reject modal carries back. */
+interface ModalMetadata {
+  readonly id: number;
+  readonly scope: string;
+  readonly channel: string | undefined;
+  readonly messageTs: string | undefined;
+  readonly responseUrl: string | undefined;
+}
+
+/** Registers the Approve and Reject buttons and the reject modal on `app`. */
+export function registerRightsizingListeners(app: App, deps: RightsizingListenerDeps): void {
+  const log = deps.logger.child({ component: 'slack' });
+
+  app.action(RIGHTSIZING_ACTIONS.approve, async ({ ack, body, action, respond }: SlackActionMiddlewareArgs & AllMiddlewareArgs) => {
+    await ack();
+    if (body.type !== 'block_actions' || action.type !== 'button') return;
+    await deps.answers.run(() => approve(body, action.value ?? '', respond));
+  });
+
+  app.action(RIGHTSIZING_ACTIONS.reject, async ({ ack, body, action, respond, client }: SlackActionMiddlewareArgs & AllMiddlewareArgs) => {
+    await ack();
+    if (body.type !== 'block_actions' || action.type !== 'button') return;
+    // The trigger id is good for 3 seconds: the modal opens before anything else waits.
+    await openRejectModal(client, body, action.value ?? '', respond);
+  });
+
+  app.view(REJECT_MODAL_ID, async ({ ack, body, view }: SlackViewMiddlewareArgs & AllMiddlewareArgs) => {
+    const metadata = readMetadata(view.private_metadata);
+    const reason = view.state.values[REASON_BLOCK]?.[REASON_INPUT]?.value?.trim() ?? '';
+    if (!metadata || !deps.desk) {
+      await ack({ response_action: 'errors', errors: { [REASON_BLOCK]: 'This recommendation cannot be decided here.' } });
+      return;
+    }
+    if (reason === '') {
+      await ack({ response_action: 'errors', errors: { [REASON_BLOCK]: 'Say why, so the team knows.' } });
+      return;
+    }
+    // Decided before the modal closes, so a refusal shows in it (a row lock and two writes: well within Slack's 3 seconds).
+    let result: DeskResult;
+    try {
+      result = await deps.desk.decide({ id: metadata.id, decision: 'reject', userId: body.user.id, reason, source: sourceOf(metadata.channel, metadata.messageTs) });
+    } catch (error) {
+      log.error({ err: error, recommendation: metadata.id }, 'could not record a rightsizing rejection');
+      await ack({ response_action: 'errors', errors: { [REASON_BLOCK]: 'I could not record that just now (the details are logged); please try again in a minute.' } });
+      return;
+    }
+    if (!result.ok) {
+      await ack({ response_action: 'errors', errors: { [REASON_BLOCK]: plain(result.reason) } });
+      return;
+    }
+    await ack();
+    await deps.answers.run(() => redraw(metadata, result.ok && !result.changed ? result.note : undefined));
+  });
+
+  const approve = async (body: BlockAction, value: string, respond: RespondFn): Promise<void> => {
+    const button = parseButtonValue(value);
+    const privately = (text: string) => respondOrLog(respond, { response_type: 'ephemeral', replace_original: false, ...renderSlackMessage({ kind: 'answer', title: '', blocks: [{ type: 'text', text }] }) }, log);
+    if (!deps.desk || !button) {
+      await privately('This button cannot be used here.');
+      return;
+    }
+    const container = body.container as { message_ts?: string } | undefined;
+    let result: DeskResult;
+    try {
+      result = await deps.desk.decide({ id: button.id, decision: 'approve', userId: body.user.id, source: sourceOf(body.channel?.id, container?.message_ts) });
+    } catch (error) {
+      log.error({ err: error, recommendation: button.id }, 'could not record a rightsizing approval');
+      await privately('I could not record that just now (the details are logged); please try the button again in a minute.');
+      return;
+    }
+    if (!result.ok) {
+      await privately(result.reason);
+      return;
+    }
+    await respondOrLog(respond, { replace_original: true, ...renderSlackMessage(await deps.desk.view(button.scope, body.channel?.id)) }, log);
+    if (!result.changed) await privately(result.note ?? 'That was already recorded; nothing changed.');
+    else if (result.note) await privately(result.note);
+  };
+
+  const openRejectModal = async (client: webApi.WebClient, body: BlockAction, value: string, respond: RespondFn): Promise<void> => {
+    const button = parseButtonValue(value);
+    const privately = (text: string) => respondOrLog(respond, { response_type: 'ephemeral', replace_original: false, ...renderSlackMessage({ kind: 'answer', title: '', blocks: [{ type: 'text', text }] }) }, log);
+    if (!deps.desk || !button) {
+      await privately('This button cannot be used here.');
+      return;
+    }
+    let check: Awaited<ReturnType<SlackRightsizingDesk['check']>>;
+    try {
+      check = await deps.desk.check(button.id, body.user.id);
+    } catch (error) {
+      log.error({ err: error, recommendation: button.id }, 'could not check a rightsizing rejection');
+      await privately('I could not check that just now (the details are logged); please try again in a minute.');
+      return;
+    }
+    if (!check.ok) {
+      await privately(check.reason);
+      return;
+    }
+    const container = body.container as { message_ts?: string } | undefined;
+    const metadata: ModalMetadata = { id: button.id, scope: button.scope, channel: body.channel?.id, messageTs: container?.message_ts, responseUrl: body.response_url };
+    try {
+      await client.views.open({ trigger_id: body.trigger_id, view: rejectModal(check.summary, metadata) });
+    } catch (error) {
+      log.warn({ slackError: slackErrorCode(error), method: 'views.open' }, 'could not open the rejection modal');
+      await privately('I could not open the form for the reason (Slack allows 3 seconds); please click Reject again.');
+    }
+  };
+
+  /** Redraws the message the modal was opened from, through its `response_url`. */
+  const redraw = async (metadata: ModalMetadata, note: string | undefined): Promise<void> => {
+    if (!deps.desk || !metadata.responseUrl) return;
+    const post = async (body: object) => {
+      try {
+        const response = await deps.fetch(metadata.responseUrl!, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        if (!response.ok) log.warn({ status: response.status, method: 'response_url' }, 'could not redraw the rightsizing message');
+      } catch (error) {
+        log.warn({ err: error instanceof Error ? error.message : String(error), method: 'response_url' }, 'could not redraw the rightsizing message');
+      }
+    };
+    await post({ replace_original: true, ...renderSlackMessage(await deps.desk.view(metadata.scope, metadata.channel)) });
+    if (note) await post({ response_type: 'ephemeral', replace_original: false, text: escapeSlack(note) });
+  };
+}
+
+/** The modal asking why a recommendation is rejected. */
+function rejectModal(summary: string, metadata: ModalMetadata): webApi.ViewsOpenArguments['view'] {
+  return {
+    type: 'modal',
+    callback_id: REJECT_MODAL_ID,
+    private_metadata: JSON.stringify(metadata),
+    title: { type: 'plain_text', text: 'Reject recommendation' },
+    submit: { type: 'plain_text', text: 'Reject' },
+    close: { type: 'plain_text', text: 'Cancel' },
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: escapeSlack(summary).slice(0, 2_900) } },
+      {
+        type: 'input',
+        block_id: REASON_BLOCK,
+        label: { type: 'plain_text', text: 'Why not?' },
+        element: { type: 'plain_text_input', action_id: REASON_INPUT, multiline: true, min_length: 3, max_length: MAX_REASON_LENGTH, placeholder: { type: 'plain_text', text: 'e.g. peak season: needs the headroom until January' } },
+      },
+    ],
+  };
+}
+
+function readMetadata(text: string): ModalMetadata | undefined {
+  try {
+    const parsed = JSON.parse(text) as Partial<ModalMetadata>;
+    return typeof parsed.id === 'number' && typeof parsed.scope === 'string' ? (parsed as ModalMetadata) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function sourceOf(channel: string | undefined, messageTs: string | undefined): SourceMessage {
+  return { platform: 'slack', conversationId: channel, messageId: messageTs };
+}
+
+/** A sentence for a modal's error line: plain text, mentions as names Slack cannot render there. */
+function plain(text: string): string {
+  return text.replace(/\u27e6@([A-Za-z0-9-]+)\u27e7/g, '@$1').replaceAll('*', '').slice(0, 150);
+}
+
+/** A Slack user group's members, for the approver check (`usergroups:read`). */
+export class SlackApproverDirectory implements ApproverDirectory {
+  constructor(private readonly client: webApi.WebClient) {}
+
+  async membersOf(groupId: string): Promise<readonly string[]> {
+    try {
+      const result = await this.client.usergroups.users.list({ usergroup: groupId });
+      return result.users ?? [];
+    } catch (error) {
+      throw new FinOpsError('command_invalid', `Slack would not list the members of user group ${groupId} (${slackErrorCode(error) ?? 'no answer'}).`, { cause: error });
+    }
+  }
+}
