@@ -107,8 +107,8 @@ export function statusLine(record: RightsizingRecord): string {
   switch (record.status) {
     case 'pending':
       return record.approvalsNeeded > 1
-        ? `_Waiting for approval: ${record.approvals.length} of ${record.approvalsNeeded} approvers${record.approvals.length > 0 ? ` (${approvers})` : ''}._`
-        : '_Waiting for approval._';
+        ? `Waiting for approval: needs ${record.approvalsNeeded} approvers${record.approvals.length > 0 ? `, approved so far by ${approvers}` : ''}.`
+        : 'Waiting for approval.';
     case 'approved':
       return `✅ Approved by ${approvers}${when}.${executionLine(record)}`;
     case 'rejected':
@@ -222,7 +222,7 @@ export function auditTable(entries: readonly AuditEntry[], showTeam: boolean): R
     rows: entries.map((entry) => [
       formatTime(entry.at).replace(' UTC', ''),
       ...(showTeam ? [label(entry.team)] : []),
-      entry.actor === 'system' ? 'bot' : mention(entry.actor),
+      entry.actor === 'system' ? 'bot' : entry.actor === 'console' ? 'console' : mention(entry.actor),
       entry.action,
       stateChange(entry.before, entry.after),
       entry.note ?? '',
