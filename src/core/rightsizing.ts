@@ -72,10 +72,12 @@ export function applyDecision<S extends DecisionState>(state: S, event: Decision
   switch (event.kind) {
     case 'approve': {
       if (state.status !== 'pending') return decided();
-      if (state.approvals.some((approval) => approval.userId === event.userId)) {
+      const repeated = state.approvals.some((approval) => approval.userId === event.userId);
+      // A repeat changes nothing, unless fewer approvals are needed now (a sync lowered the saving).
+      if (repeated && state.approvals.length < state.approvalsNeeded) {
         return { changed: false, unchanged: { kind: 'already-approved-by-you', approvals: state.approvals.length, needed: state.approvalsNeeded } };
       }
-      const approvals = [...state.approvals, { userId: event.userId, at: event.at }];
+      const approvals = repeated ? state.approvals : [...state.approvals, { userId: event.userId, at: event.at }];
       if (approvals.length < state.approvalsNeeded) return { changed: true, approvalOnly: true, next: { ...state, approvals } };
       return { changed: true, approvalOnly: false, next: { ...state, approvals, status: 'approved', decidedBy: event.userId, decidedAt: event.at } };
     }
