@@ -3,8 +3,9 @@
  * signing, JSON protocol, error parsing and retries) can be exercised without AWS: point
  * the client's endpoint (or AWS_ENDPOINT_URL_COST_EXPLORER) at `url`.
  *
- * It speaks the awsJson1_1 protocol for GetCostAndUsage, GetCostForecast, GetDimensionValues
- * and GetAnomalies (always none: the demo has no anomaly monitor), serving the
+ * It speaks the awsJson1_1 protocol for GetCostAndUsage, GetCostForecast, GetDimensionValues,
+ * GetAnomalies (always none: the demo has no anomaly monitor) and GetRightsizingRecommendation
+ * (always none: the figures have no instances behind them), serving the
  * figures of any {@link CostSource} re-encoded the way Cost Explorer writes them: tag keys
  * as "Key$value", amounts as strings with ten decimals, `Total: {}` with GroupBy, and
  * NextPageToken paging. Used by tests and by the benchmark (so no vitest here).
@@ -22,6 +23,7 @@ export interface FakeCostExplorerRequests {
   GetCostForecast: number;
   GetDimensionValues: number;
   GetAnomalies: number;
+  GetRightsizingRecommendation: number;
 }
 
 /** A running fake endpoint. */
@@ -62,7 +64,7 @@ class ApiError extends Error {
 /** Starts the fake endpoint on 127.0.0.1 with an OS-chosen port. */
 export async function startFakeCostExplorer(options: FakeCostExplorerOptions): Promise<FakeCostExplorer> {
   const pageSize = Math.max(1, options.pageSize ?? 500);
-  const requests: FakeCostExplorerRequests = { GetCostAndUsage: 0, GetCostForecast: 0, GetDimensionValues: 0, GetAnomalies: 0 };
+  const requests: FakeCostExplorerRequests = { GetCostAndUsage: 0, GetCostForecast: 0, GetDimensionValues: 0, GetAnomalies: 0, GetRightsizingRecommendation: 0 };
   let throttleRemaining = 0;
   let requestCounter = 0;
 
@@ -72,7 +74,7 @@ export async function startFakeCostExplorer(options: FakeCostExplorerOptions): P
       const body = await readBody(req);
       const target = String(req.headers['x-amz-target'] ?? '');
       const operation = target.startsWith('AWSInsightsIndexService.') ? target.slice(24) : '';
-      if (req.method !== 'POST' || !(operation === 'GetCostAndUsage' || operation === 'GetCostForecast' || operation === 'GetDimensionValues' || operation === 'GetAnomalies')) {
+      if (req.method !== 'POST' || !(operation === 'GetCostAndUsage' || operation === 'GetCostForecast' || operation === 'GetDimensionValues' || operation === 'GetAnomalies' || operation === 'GetRightsizingRecommendation')) {
         throw new ApiError(400, 'UnknownOperationException', `Unknown operation ${target}`);
       }
       requests[operation] += 1;
@@ -89,7 +91,9 @@ export async function startFakeCostExplorer(options: FakeCostExplorerOptions): P
             : operation === 'GetAnomalies'
               ? // No anomaly monitor behind the demo figures: AWS found nothing (our detector still scans).
                 { Anomalies: [] }
-              : await dimensionValues(options.source, input);
+              : operation === 'GetRightsizingRecommendation'
+                ? { RightsizingRecommendations: [], Metadata: { LookbackPeriodInDays: 'FOURTEEN_DAYS' } }
+                : await dimensionValues(options.source, input);
       reply(res, 200, output, requestId);
     } catch (error) {
       const api =
