@@ -92,7 +92,7 @@ export async function startFakeCostExplorer(options: FakeCostExplorerOptions): P
               ? // No anomaly monitor behind the demo figures: AWS found nothing (our detector still scans).
                 { Anomalies: [] }
               : operation === 'GetRightsizingRecommendation'
-                ? { RightsizingRecommendations: [], Metadata: { LookbackPeriodInDays: 'FOURTEEN_DAYS' } }
+                ? { RightsizingRecommendations: [], Metadata: { LookbackPeriodInDays: 'SEVEN_DAYS' } }
                 : await dimensionValues(options.source, input);
       reply(res, 200, output, requestId);
     } catch (error) {
