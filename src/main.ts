@@ -501,7 +501,6 @@ function rightsizingServices(
       expireDays: config.rightsizing.expireDays,
       execute: config.rightsizing.execute,
       metric: config.defaultMetric,
-      timeZone: config.timeZone,
     },
     source,
     executor,

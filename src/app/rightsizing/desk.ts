@@ -11,7 +11,6 @@ import type { CostMetric } from '../../core/cost-model.js';
 import { TOTAL_FACET } from '../../core/cost-model.js';
 import { applyDecision, approvalsNeededFor, type DecisionEvent, type Unchanged } from '../../core/rightsizing.js';
 import { mention, type Reply } from '../../core/reply.js';
-import { todayIn } from '../../core/period.js';
 import type { Clock, CostStore, InstanceExecutor, NewAuditEntry, RightsizingRecord, RightsizingSource, RightsizingStore, SourceMessage } from '../../ports.js';
 import type { ApproverPolicy } from './approver-policy.js';
 import { measureRealisedSaving, REALISATION_WINDOW_DAYS } from './realised-savings.js';
@@ -35,7 +34,6 @@ export interface DeskSettings {
   readonly expireDays: number;
   readonly execute: 'off' | 'dry-run' | 'apply';
   readonly metric: CostMetric;
-  readonly timeZone: string;
 }
 
 /** What the desk needs. */
@@ -220,7 +218,8 @@ export class RightsizingDesk {
         team: record.team,
         currentType: record.currentType,
         targetType: record.targetType,
-        appliedDay: todayIn(this.deps.settings.timeZone, record.appliedAt!),
+        // Cost Explorer's days are UTC days.
+        appliedDay: record.appliedAt!.toISOString().slice(0, 10),
         dataThrough: freshness.dataThrough,
         metric: this.deps.settings.metric,
       });
