@@ -256,3 +256,74 @@ describe('configuration errors stay on one line whatever the value holds', () =>
     expect(message).not.toMatch(/[\n\r\t]/);
   });
 });
+
+describe('rightsizing configuration', () => {
+  it('defaults: execution off, 14 days to decide, two approvers from USD 1000, nobody named', () => {
+    const { rightsizing } = loadConfig({}, CWD);
+
+    expect(rightsizing.execute).toBe('off');
+    expect(rightsizing.expireDays).toBe(14);
+    expect(rightsizing.twoApproverFromUsd).toBe('1000');
+    expect(rightsizing.admins).toEqual([]);
+    expect(rightsizing.approvers.size).toBe(0);
+  });
+
+  it('blank values are unset', () => {
+    const { rightsizing } = loadConfig({ FINOPS_ADMINS: ' ', FINOPS_APPROVERS: '', FINOPS_RIGHTSIZING_EXECUTE: '', FINOPS_RIGHTSIZING_EXPIRE_DAYS: ' ', FINOPS_RIGHTSIZING_TWO_APPROVER_USD: '' }, CWD);
+
+    expect(rightsizing).toMatchObject({ execute: 'off', expireDays: 14, twoApproverFromUsd: '1000', admins: [] });
+    expect(rightsizing.approvers.size).toBe(0);
+  });
+
+  it('reads admins and approvers: users, user groups (S…) and Entra object ids, `*` for every team and `untagged` for untagged instances', () => {
+    const entra = '0F8FAD5B-D9CB-469F-A165-70867728950E';
+    const { rightsizing } = loadConfig(
+      {
+        FINOPS_ADMINS: ' U0ADMIN01 , S0FINOPS1',
+        FINOPS_APPROVERS: `payments=U0ALICE01,S0PAYLEADS ; *=U0FINOPS1;untagged=w0platform;search=${entra}`,
+      },
+      CWD,
+    );
+
+    expect(rightsizing.admins).toEqual([
+      { kind: 'user', id: 'U0ADMIN01' },
+      { kind: 'group', id: 'S0FINOPS1' },
+    ]);
+    expect([...rightsizing.approvers]).toEqual([
+      ['payments', [{ kind: 'user', id: 'U0ALICE01' }, { kind: 'group', id: 'S0PAYLEADS' }]],
+      ['*', [{ kind: 'user', id: 'U0FINOPS1' }]],
+      ['', [{ kind: 'user', id: 'W0PLATFORM' }]],
+      ['search', [{ kind: 'user', id: entra.toLowerCase() }]],
+    ]);
+  });
+
+  it('reads execution, days to decide and the two-approver bar when they are valid', () => {
+    expect(loadConfig({ FINOPS_RIGHTSIZING_EXECUTE: 'dry-run' }, CWD).rightsizing.execute).toBe('dry-run');
+    expect(loadConfig({ FINOPS_RIGHTSIZING_EXECUTE: 'apply' }, CWD).rightsizing.execute).toBe('apply');
+    expect(loadConfig({ FINOPS_RIGHTSIZING_EXPIRE_DAYS: '1' }, CWD).rightsizing.expireDays).toBe(1);
+    expect(loadConfig({ FINOPS_RIGHTSIZING_EXPIRE_DAYS: '999' }, CWD).rightsizing.expireDays).toBe(999);
+    expect(loadConfig({ FINOPS_RIGHTSIZING_TWO_APPROVER_USD: '2500.50' }, CWD).rightsizing.twoApproverFromUsd).toBe('2500.50');
+    expect(loadConfig({ FINOPS_RIGHTSIZING_TWO_APPROVER_USD: '250' }, CWD).rightsizing.twoApproverFromUsd).toBe('250');
+  });
+
+  it.each<{ env: NodeJS.ProcessEnv; variable: string; accepted: RegExp; echoed: string }>([
+    { env: { FINOPS_APPROVERS: 'payments' }, variable: 'FINOPS_APPROVERS', accepted: /rules like payments=U0123ABCD,S0123ABCD;\*=U0456EFGH/, echoed: 'payments' },
+    { env: { FINOPS_APPROVERS: 'payments=' }, variable: 'FINOPS_APPROVERS', accepted: /rules like payments=/, echoed: 'payments=' },
+    { env: { FINOPS_APPROVERS: 'payments=@alice' }, variable: 'FINOPS_APPROVERS', accepted: /Slack user ids \(U0123ABCD\), user-group ids \(S0123ABCD\) or Entra object ids/, echoed: '@alice' },
+    { env: { FINOPS_APPROVERS: 'payments=U0ALICE01;search=U0DAVE001;payments=U0BOB0001' }, variable: 'FINOPS_APPROVERS', accepted: /lists .*payments.* twice/, echoed: 'payments' },
+    { env: { FINOPS_ADMINS: 'U0ADMIN01,alice' }, variable: 'FINOPS_ADMINS', accepted: /Slack user ids \(U0123ABCD\)/, echoed: 'alice' },
+    { env: { FINOPS_ADMINS: '<@U0ADMIN01>' }, variable: 'FINOPS_ADMINS', accepted: /comma-separated/, echoed: '<@U0ADMIN01>' },
+    { env: { FINOPS_RIGHTSIZING_EXECUTE: 'yes' }, variable: 'FINOPS_RIGHTSIZING_EXECUTE', accepted: /`off`, `dry-run` or `apply`/, echoed: 'yes' },
+    { env: { FINOPS_RIGHTSIZING_EXECUTE: 'dryrun' }, variable: 'FINOPS_RIGHTSIZING_EXECUTE', accepted: /`off`, `dry-run` or `apply`/, echoed: 'dryrun' },
+    { env: { FINOPS_RIGHTSIZING_EXPIRE_DAYS: '0' }, variable: 'FINOPS_RIGHTSIZING_EXPIRE_DAYS', accepted: /whole number of days from 1 to 999/, echoed: '0' },
+    { env: { FINOPS_RIGHTSIZING_EXPIRE_DAYS: '14d' }, variable: 'FINOPS_RIGHTSIZING_EXPIRE_DAYS', accepted: /whole number of days from 1 to 999/, echoed: '14d' },
+    { env: { FINOPS_RIGHTSIZING_EXPIRE_DAYS: '1000' }, variable: 'FINOPS_RIGHTSIZING_EXPIRE_DAYS', accepted: /whole number of days from 1 to 999/, echoed: '1000' },
+    { env: { FINOPS_RIGHTSIZING_TWO_APPROVER_USD: '1,000' }, variable: 'FINOPS_RIGHTSIZING_TWO_APPROVER_USD', accepted: /estimated USD a month .* such as 1000/, echoed: '1,000' },
+  ])('refuses $env on one line naming $variable', ({ env, variable, accepted, echoed }) => {
+    const message = configErrorFor(env);
+
+    expect(message.startsWith(`${variable} `)).toBe(true);
+    expect(message).toMatch(accepted);
+    expect(message).toContain(echoed);
+  });
+});

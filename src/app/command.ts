@@ -70,7 +70,7 @@ export const COMMAND_USAGE: Readonly<Record<CommandName, { usage: string; summar
   approvers: {
     usage: 'approvers [for TEAM] | approvers add|rm TEAM @person|@group …',
     summary: "who may approve a team's rightsizing (admins change it; `*` is every team)",
-    examples: ['approvers', 'approvers add payments @alice @payments-leads', 'approvers rm payments @bob'],
+    examples: ['approvers', 'approvers for payments', 'approvers add payments U0123ABCD'],
   },
   audit: { usage: 'audit [for TEAM]', summary: 'recent rightsizing decisions, expiries, changes and approver edits', examples: ['audit', 'audit for payments'] },
   tags: {

@@ -425,3 +425,96 @@ describe('the grammar', () => {
     }
   });
 });
+
+describe('approvers', () => {
+  it('shows every team’s approvers, or one team’s (untagged included)', () => {
+    expect(parsed('approvers')).toEqual({ name: 'approvers', action: 'show' });
+    expect(parsed('approvers for payments')).toEqual({ name: 'approvers', action: 'show', team: 'payments' });
+    expect(parsed('approvers for "Data Platform"')).toEqual({ name: 'approvers', action: 'show', team: 'Data Platform' });
+    expect(parsed('approvers for untagged')).toEqual({ name: 'approvers', action: 'show', team: '' });
+    expect(parsed('/finops APPROVERS FOR payments')).toEqual({ name: 'approvers', action: 'show', team: 'payments' });
+  });
+
+  it('adds people from Slack’s escaped mentions, display names with spaces included', () => {
+    expect(parsed('approvers add payments <@U0ALICE01|alice smith>')).toEqual({ name: 'approvers', action: 'add', team: 'payments', people: [{ kind: 'user', id: 'U0ALICE01' }] });
+    expect(parsed('approvers add payments <@U0ALICE01|Alice  van der Berg> <@W0BOB0001|bob>')).toEqual({
+      name: 'approvers',
+      action: 'add',
+      team: 'payments',
+      people: [
+        { kind: 'user', id: 'U0ALICE01' },
+        { kind: 'user', id: 'W0BOB0001' },
+      ],
+    });
+    expect(parsed('approvers add payments <@U0ALICE01>')).toMatchObject({ people: [{ kind: 'user', id: 'U0ALICE01' }] });
+  });
+
+  it('adds user groups from their mention, and people and groups by their raw ids', () => {
+    expect(parsed('approvers add payments <!subteam^S0LEADS01|@leads>')).toEqual({ name: 'approvers', action: 'add', team: 'payments', people: [{ kind: 'group', id: 'S0LEADS01' }] });
+    expect(parsed('approvers add "Data Platform" <@U0ALICE01|alice smith> <!subteam^S0LEADS01|@platform leads> U0123ABCD s0ops0001')).toEqual({
+      name: 'approvers',
+      action: 'add',
+      team: 'Data Platform',
+      people: [
+        { kind: 'user', id: 'U0ALICE01' },
+        { kind: 'group', id: 'S0LEADS01' },
+        { kind: 'user', id: 'U0123ABCD' },
+        { kind: 'group', id: 'S0OPS0001' },
+      ],
+    });
+    // Teams users are named by their Entra object id.
+    expect(parsed('approvers add payments 0F8FAD5B-D9CB-469F-A165-70867728950E')).toMatchObject({ people: [{ kind: 'user', id: '0f8fad5b-d9cb-469f-a165-70867728950e' }] });
+  });
+
+  it('adds approvers for every team with `*`, and for untagged instances', () => {
+    expect(parsed('approvers add * U0FINOPS1')).toEqual({ name: 'approvers', action: 'add', team: '*', people: [{ kind: 'user', id: 'U0FINOPS1' }] });
+    expect(parsed('approvers add untagged U0FINOPS1')).toMatchObject({ action: 'add', team: '' });
+  });
+
+  it('removes with rm, remove or delete', () => {
+    for (const verb of ['rm', 'remove', 'delete', 'RM']) {
+      expect(parsed(`approvers ${verb} payments <@U0BOB0001|bob>`)).toEqual({ name: 'approvers', action: 'rm', team: 'payments', people: [{ kind: 'user', id: 'U0BOB0001' }] });
+    }
+  });
+
+  it('refuses a plain @name (its id never came through) with a sentence on how to name someone', () => {
+    const result = failure('approvers add payments @alice');
+    expect(result.message).toBe(
+      "I can't tell who `@alice` is. Pick the person or group from Slack's @ menu so their id comes through, or give the id itself (U0123ABCD, or S0123ABCD for a user group).",
+    );
+    // One unknown person refuses the whole line: nobody is added half-way.
+    expect(failure('approvers add payments <@U0ALICE01|alice> @bob').message).toContain('`@bob`');
+    expect(failure('approvers add payments <#C0PAYMENTS|payments>').message).toContain("I can't tell who `<#C0PAYMENTS|payments>` is.");
+  });
+
+  it('refuses an unknown action, and add or rm without a team and people', () => {
+    const unknown = failure('approvers grant payments U0ALICE01');
+    expect(unknown.message).toBe('`approvers grant` is not an approvers action.');
+    expect(unknown.hint).toBe(`Usage: \`${COMMAND_USAGE.approvers.usage}\``);
+    expect(failure('approvers add payments').message).toBe('`approvers add` takes a team and one or more people, for example `approvers add payments @alice`.');
+    expect(failure('approvers remove').message).toBe('`approvers rm` takes a team and one or more people, for example `approvers rm payments @alice`.');
+    expect(failure('approvers for').message).toContain('`for` needs a team name');
+    expect(failure('approvers for payments now').message).toContain('`now`');
+  });
+});
+
+describe('audit', () => {
+  it('takes a team only', () => {
+    expect(parsed('audit')).toEqual({ name: 'audit' });
+    expect(parsed('audit for payments')).toEqual({ name: 'audit', team: 'payments' });
+    expect(parsed('audit for untagged')).toEqual({ name: 'audit', team: '' });
+    expect(parsed('AUDIT for "Data Platform"')).toEqual({ name: 'audit', team: 'Data Platform' });
+  });
+
+  it('refuses anything else', () => {
+    const period = failure('audit 7d');
+    expect(period.message).toContain('`7d`');
+    expect(period.hint).toBe(`Usage: \`${COMMAND_USAGE.audit.usage}\``);
+    expect(failure('audit for').message).toContain('`for` needs a team name');
+    expect(failure('audit for payments for search').message).toBe('Ask about one team at a time.');
+  });
+
+  it('suggests `audit` for a near miss', () => {
+    expect(failure('audti for payments').message).toContain('Did you mean `audit for payments`?');
+  });
+});

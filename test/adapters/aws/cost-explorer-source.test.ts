@@ -252,7 +252,7 @@ describe('CostExplorerSource over HTTP with the real SDK client and the fake end
     const rows = await sourceFor().getDailyCosts({ range, groupBy: byTeamAndService });
     expect(rows).toEqual(sourceRows);
     expect(toCents(sumAmounts(rows.map((r) => r.costs.UnblendedCost)))).toBe(52_536n);
-    expect(fake.requests).toEqual({ GetCostAndUsage: 3, GetCostForecast: 0, GetDimensionValues: 0, GetAnomalies: 0 });
+    expect(fake.requests).toEqual({ GetCostAndUsage: 3, GetCostForecast: 0, GetDimensionValues: 0, GetAnomalies: 0, GetRightsizingRecommendation: 0 });
     expect(ledger.entries.map((e) => [e.outcome, e.attempts, e.detail.slice(-6)])).toEqual([
       ['ok', 1, 'page 1'],
       ['ok', 1, 'page 2'],
