@@ -25,6 +25,7 @@ import { respondOrLog } from './slack-replies.js';
 export const REJECT_MODAL_ID = 'rightsizing_reject_reason';
 const REASON_BLOCK = 'reason';
 const REASON_INPUT = 'reason_text';
+const REDRAW_FAILED = 'Your decision is recorded, but I could not redraw the list just now; ask `rightsizing` again to see it.';
 
 /** What the Slack channel needs to take decisions on recommendations. */
 export interface SlackRightsizingDesk {
@@ -117,7 +118,9 @@ export function registerRightsizingListeners(app: App, deps: RightsizingListener
       await privately(result.reason);
       return;
     }
-    await respondOrLog(respond, { replace_original: true, ...renderSlackMessage(await deps.desk.view(button.scope, body.channel?.id)) }, log);
+    const view = await viewOrLog(button.scope, body.channel?.id);
+    if (view) await respondOrLog(respond, { replace_original: true, ...renderSlackMessage(view) }, log);
+    else await privately(REDRAW_FAILED);
     if (!result.changed) await privately(result.note ?? 'That was already recorded; nothing changed.');
     else if (result.note) await privately(result.note);
   };
@@ -151,6 +154,16 @@ export function registerRightsizingListeners(app: App, deps: RightsizingListener
     }
   };
 
+  /** The list as it reads now; undefined (logged) when it cannot be read, the decision being stored already. */
+  const viewOrLog = async (scope: string, conversationId: string | undefined): Promise<Reply | undefined> => {
+    try {
+      return await deps.desk!.view(scope, conversationId);
+    } catch (error) {
+      log.warn({ err: error, scope }, 'could not redraw the rightsizing list after a decision');
+      return undefined;
+    }
+  };
+
   /** Redraws the message the modal was opened from, through its `response_url`. */
   const redraw = async (metadata: ModalMetadata, note: string | undefined): Promise<void> => {
     if (!deps.desk || !metadata.responseUrl) return;
@@ -162,7 +175,8 @@ export function registerRightsizingListeners(app: App, deps: RightsizingListener
         log.warn({ err: error instanceof Error ? error.message : String(error), method: 'response_url' }, 'could not redraw the rightsizing message');
       }
     };
-    await post({ replace_original: true, ...renderSlackMessage(await deps.desk.view(metadata.scope, metadata.channel)) });
+    const view = await viewOrLog(metadata.scope, metadata.channel);
+    await post(view ? { replace_original: true, ...renderSlackMessage(view) } : { response_type: 'ephemeral', replace_original: false, text: REDRAW_FAILED });
     if (note) await post({ response_type: 'ephemeral', replace_original: false, text: escapeSlack(note) });
   };
 }
