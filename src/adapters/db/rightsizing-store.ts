@@ -11,31 +11,24 @@
  */
 import { and, asc, desc, eq, inArray, isNull, lt, max, or, sql, type SQL } from 'drizzle-orm';
 import { canMove, type RightsizingStatus } from '../../core/rightsizing.js';
-import { amountToDecimalString, parseAmount } from '../../core/money.js';
+import { amountToDecimalString } from '../../core/money.js';
 import type {
   Approver,
   AuditEntry,
-  ExecutionStep,
   NewAuditEntry,
-  RightsizingAction,
-  RightsizingApproval,
   RightsizingCandidate,
   RightsizingRecord,
   RightsizingStore,
-  SourceMessage,
   TeamApprovers,
 } from '../../ports.js';
 import { guardConnection as guard } from './connection-guard.js';
+import { fromStoredApprover, toAuditEntry, toAuditRow, toRecord, toRow, toStoredApproval, toStoredApprover, toStoredStep } from './rightsizing-rows.js';
 import type { Db } from './database.js';
 import {
   rightsizingApprovers,
   rightsizingAudit,
   rightsizingRecommendations as recommendations,
   rightsizingSyncs,
-  type StoredApproval,
-  type StoredApprover,
-  type StoredExecutionStep,
-  type StoredSourceMessage,
 } from './schema.js';
 
 /** Why a pending recommendation the source stopped reporting expired (its reason and audit note). */
@@ -66,10 +59,7 @@ const FIGURES = [
   'approvalsNeeded',
 ] as const;
 
-type RecommendationRow = typeof recommendations.$inferSelect;
 type RecommendationInsert = typeof recommendations.$inferInsert;
-type AuditRow = typeof rightsizingAudit.$inferSelect;
-type AuditInsert = typeof rightsizingAudit.$inferInsert;
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
 /** The rightsizing store over one database. */
@@ -346,131 +336,3 @@ const FIGURES_UPDATE = {
   seenAt: sql.raw('excluded.seen_at'),
   version: sql.raw('rightsizing_recommendations.version + 1'),
 } satisfies Partial<Record<keyof RecommendationInsert, SQL>>;
-
-function toRow(candidate: RightsizingCandidate, approvalsNeeded: number, at: Date): RecommendationInsert {
-  return {
-    key: candidate.key,
-    accountId: candidate.accountId,
-    region: candidate.region,
-    instanceId: candidate.instanceId,
-    instanceName: candidate.instanceName ?? null,
-    team: candidate.team,
-    action: candidate.action,
-    currentType: candidate.currentType,
-    targetType: candidate.targetType ?? null,
-    cpuMaxPercent: candidate.cpuMaxPercent ?? null,
-    memoryMaxPercent: candidate.memoryMaxPercent ?? null,
-    currentMonthlyCost: amountToDecimalString(candidate.currentMonthlyCost),
-    monthlySavings: amountToDecimalString(candidate.monthlySavings),
-    currency: candidate.currency,
-    lookbackDays: candidate.lookbackDays,
-    status: 'pending',
-    approvalsNeeded,
-    createdAt: at,
-    seenAt: at,
-  };
-}
-
-function toRecord(row: RecommendationRow): RightsizingRecord {
-  return {
-    id: row.id,
-    key: row.key,
-    accountId: row.accountId,
-    region: row.region,
-    instanceId: row.instanceId,
-    instanceName: row.instanceName ?? undefined,
-    team: row.team,
-    action: row.action as RightsizingAction,
-    currentType: row.currentType,
-    targetType: row.targetType ?? undefined,
-    cpuMaxPercent: row.cpuMaxPercent ?? undefined,
-    memoryMaxPercent: row.memoryMaxPercent ?? undefined,
-    currentMonthlyCost: parseAmount(row.currentMonthlyCost),
-    monthlySavings: parseAmount(row.monthlySavings),
-    currency: row.currency,
-    lookbackDays: row.lookbackDays,
-    status: row.status as RightsizingStatus,
-    approvals: row.approvals.map(fromStoredApproval),
-    approvalsNeeded: row.approvalsNeeded,
-    decidedBy: row.decidedBy ?? undefined,
-    decidedAt: row.decidedAt ?? undefined,
-    reason: row.reason ?? undefined,
-    execution: row.execution.map(fromStoredStep),
-    appliedAt: row.appliedAt ?? undefined,
-    realisedMonthlySavings: row.realisedMonthlySavings === null ? undefined : parseAmount(row.realisedMonthlySavings),
-    version: row.version,
-    createdAt: row.createdAt,
-    seenAt: row.seenAt,
-  };
-}
-
-function toStoredApproval(approval: RightsizingApproval): StoredApproval {
-  return { userId: approval.userId, at: approval.at.toISOString() };
-}
-
-function fromStoredApproval(approval: StoredApproval): RightsizingApproval {
-  return { userId: approval.userId, at: new Date(approval.at) };
-}
-
-function toStoredStep(step: ExecutionStep): StoredExecutionStep {
-  return { step: step.step, ok: step.ok, detail: step.detail, at: step.at.toISOString() };
-}
-
-function fromStoredStep(step: StoredExecutionStep): ExecutionStep {
-  return { step: step.step, ok: step.ok, detail: step.detail, at: new Date(step.at) };
-}
-
-function toStoredApprover(approver: Approver): StoredApprover {
-  return { kind: approver.kind, id: approver.id };
-}
-
-function fromStoredApprover(approver: StoredApprover): Approver {
-  return { kind: approver.kind as Approver['kind'], id: approver.id };
-}
-
-/** Only the message's fields, so nothing else reaches the table. */
-function toStoredSource(source: SourceMessage): StoredSourceMessage {
-  return {
-    platform: source.platform,
-    ...(source.conversationId === undefined ? {} : { conversationId: source.conversationId }),
-    ...(source.messageId === undefined ? {} : { messageId: source.messageId }),
-  };
-}
-
-function fromStoredSource(source: StoredSourceMessage): SourceMessage {
-  return {
-    platform: source.platform as SourceMessage['platform'],
-    ...(source.conversationId === undefined ? {} : { conversationId: source.conversationId }),
-    ...(source.messageId === undefined ? {} : { messageId: source.messageId }),
-  };
-}
-
-/** `before` and `after` are stored as JSON: undefined as SQL null, Dates as ISO text. */
-function toAuditRow(entry: NewAuditEntry): AuditInsert {
-  return {
-    at: entry.at,
-    actor: entry.actor,
-    team: entry.team,
-    recommendationId: entry.recommendationId ?? null,
-    action: entry.action,
-    before: entry.before ?? null,
-    after: entry.after ?? null,
-    source: entry.source === undefined ? null : toStoredSource(entry.source),
-    note: entry.note ?? null,
-  };
-}
-
-function toAuditEntry(row: AuditRow): AuditEntry {
-  return {
-    id: row.id,
-    at: row.at,
-    actor: row.actor,
-    team: row.team,
-    recommendationId: row.recommendationId ?? undefined,
-    action: row.action,
-    before: row.before ?? undefined,
-    after: row.after ?? undefined,
-    source: row.source === null ? undefined : fromStoredSource(row.source),
-    note: row.note ?? undefined,
-  };
-}
