@@ -1,5 +1,5 @@
 /** `status`: how fresh the data is, how each sync went, and what Cost Explorer has cost. */
-import { formatCents } from '../../core/money.js';
+import { formatAmount, formatCents, sumAmounts } from '../../core/money.js';
 import type { Reply } from '../../core/reply.js';
 import { addDays, startOfMonth, todayIn } from '../../core/period.js';
 import { formatInstant, freshnessOf, freshnessText, type HandlerDeps } from '../report-context.js';
@@ -7,7 +7,7 @@ import { formatInstant, freshnessOf, freshnessText, type HandlerDeps } from '../
 /** Price of one Cost Explorer API request, in cents. */
 export const COST_EXPLORER_REQUEST_CENTS = 1n;
 
-/** What the bot watches: anomalies found lately and still open, and how many teams have a budget. */
+/** What the bot watches: anomalies found lately and still open, how many teams have a budget, open rightsizing. */
 async function watchFields(deps: HandlerDeps, today: string): Promise<{ label: string; value: string }[]> {
   const fields: { label: string; value: string }[] = [];
   if (deps.anomalies) {
@@ -22,6 +22,12 @@ async function watchFields(deps: HandlerDeps, today: string): Promise<{ label: s
   if (deps.budgets) {
     const budgets = await deps.budgets.list();
     fields.push({ label: 'Budgets', value: budgets.length === 0 ? 'none set (`budget set TEAM AMOUNT`)' : `${budgets.length} team${budgets.length === 1 ? '' : 's'} (\`budget\` shows where each stands)` });
+  }
+  if (deps.rightsizing) {
+    const [open, lastSyncedAt] = await Promise.all([deps.rightsizing.store.list({ statuses: ['pending'] }), deps.rightsizing.store.lastSyncedAt()]);
+    const saving = open.length === 0 ? '' : `, ${formatAmount(sumAmounts(open.map((record) => record.monthlySavings)), open[0]!.currency)} a month`;
+    const read = lastSyncedAt ? `read ${formatInstant(lastSyncedAt, deps.settings.timeZone)}` : 'not read yet';
+    fields.push({ label: 'Rightsizing', value: `${open.length} open${saving}; ${read}; approvals execute: ${deps.rightsizing.desk.settings.execute} (\`rightsizing\` lists them)` });
   }
   return fields;
 }
