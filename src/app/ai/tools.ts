@@ -17,10 +17,11 @@ import { handleCost } from '../handlers/cost.js';
 import { handleForecast } from '../handlers/forecast.js';
 import { handleAnomalies } from '../handlers/anomalies.js';
 import { handleBudget } from '../handlers/budget.js';
+import { rightsizingView } from '../handlers/rightsizing.js';
 import { handleTags } from '../handlers/tags.js';
 import { handleTop, moverBlocks } from '../handlers/top.js';
 import { parseDimension, teamName, UsageError } from '../parse-values.js';
-import { facetForDimension, type HandlerDeps, labellerFor, labelOf, resolveScope, scopeFooter, teamSuffix } from '../report-context.js';
+import { facetForDimension, type HandlerDeps, labellerFor, labelOf, resolveScope, resolveTeam, scopeFooter, teamSuffix } from '../report-context.js';
 import { permittedTeam, seesEveryTeam, type TeamAccess } from '../team-access.js';
 import { cleanText, replyAsData } from './tool-text.js';
 
@@ -142,6 +143,19 @@ const TOOLS = [
     async run(deps, _input, access) {
       if (!deps.budgets) return { text: 'Budgets are not available in this build.', basis: undefined };
       return replyAsData(await handleBudget({ ...deps, budgets: deps.budgets }, { name: 'budget', action: 'show' }, access, undefined));
+    },
+  }),
+  tool({
+    name: 'rightsizing',
+    description: 'Open EC2 rightsizing recommendations, biggest saving first: instance, team, current → proposed type, CPU and memory utilisation, estimated saving a month, approval status. Use it for "where can we save", "oversized instances".',
+    input: z.strictObject({ team: teamText.optional() }),
+    confinedOk: true,
+    async run(deps, input, access) {
+      if (!deps.rightsizing) return { text: 'Rightsizing is not available in this build.', basis: undefined };
+      const typed = permittedTeam(access, input.team);
+      const team = typed === undefined ? undefined : await resolveTeam(deps, typed);
+      // Read-only: what is stored, no read from AWS, no expiry; decisions stay with people and their buttons.
+      return replyAsData(await rightsizingView({ ...deps, rightsizing: deps.rightsizing }, team, access, false, { readOnly: true }));
     },
   }),
 ];

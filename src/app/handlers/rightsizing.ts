@@ -31,12 +31,16 @@ export async function handleRightsizing(deps: RightsizingDeps, command: { team?:
   return rightsizingView(deps, team, access, context.channel !== 'console');
 }
 
-/** The list as `rightsizing` shows it, for a team or every team the conversation sees (also redrawn after a click). */
-export async function rightsizingView(deps: RightsizingDeps, team: string | undefined, access: TeamAccess, buttons: boolean): Promise<Reply> {
+/**
+ * The list as `rightsizing` shows it, for a team or every team the conversation sees (also
+ * redrawn after a click). `readOnly` (the AI's tool) reads what is stored and changes nothing:
+ * no first read from the source, no expiry.
+ */
+export async function rightsizingView(deps: RightsizingDeps, team: string | undefined, access: TeamAccess, buttons: boolean, options: { readOnly?: boolean } = {}): Promise<Reply> {
   const { store, desk } = deps.rightsizing;
   // Never read yet (a new install): read now rather than show an empty list until the next sync.
   let unreadable: string | undefined;
-  if ((await store.lastSyncedAt()) === undefined) {
+  if (!options.readOnly && (await store.lastSyncedAt()) === undefined) {
     try {
       await desk.sync({ force: true });
     } catch (error) {
@@ -44,7 +48,7 @@ export async function rightsizingView(deps: RightsizingDeps, team: string | unde
       unreadable = error.message;
     }
   }
-  await desk.expireDue();
+  if (!options.readOnly) await desk.expireDue();
   const [records, lastSyncedAt] = await Promise.all([store.list({ team }), store.lastSyncedAt()]);
   const since = deps.clock.now().getTime() - 14 * 86_400_000;
   const visible = records.filter((record) => maySee(access, record.team) && (record.status === 'pending' || (record.decidedAt ?? record.createdAt).getTime() >= since));
