@@ -22,10 +22,14 @@
  *    injected anomalies and on NAB's AWS CloudWatch series, beside a rolling 7-day mean + 2σ
  *    baseline on the same data; and the time to scan 10,000 daily series × 400 days on one
  *    core. See ./anomaly-quality.ts and ./anomaly-speed.ts.
+ * 8. Rightsizing: time to sync 5,000 recommendations (new, unchanged, 10% changed and 5% gone),
+ *    p50/p95/p99 of 1,000 sequential approvals, and 1,200 simultaneous clicks on 200
+ *    recommendations (repeats and a second approver) ending in exactly one decision each; on
+ *    PGlite and, when DATABASE_URL is set, on PostgreSQL. See ./rightsizing.ts.
  *
  * `BENCH=name[,name…]` runs only those sections: queries (1 and 2, and the large organisation
- * on PostgreSQL), memory (3), slack-ack (4), digests (5), ai-tokens (6), anomalies (7); unset,
- * all of them.
+ * on PostgreSQL), memory (3), slack-ack (4), digests (5), ai-tokens (6), anomalies (7),
+ * rightsizing (8); unset, all of them.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -45,6 +49,7 @@ import { benchAiTokens } from './ai-tokens.js';
 import { benchAnomalyQuality } from './anomaly-quality.js';
 import { benchAnomalySpeed } from './anomaly-speed.js';
 import { benchDigests } from './digests.js';
+import { benchRightsizing } from './rightsizing.js';
 import { benchSlackAck } from './slack-ack.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
@@ -68,7 +73,7 @@ const QUERY_MIX = [
 ];
 
 /** Sections `BENCH` may name. */
-const SECTIONS = ['queries', 'memory', 'slack-ack', 'digests', 'ai-tokens', 'anomalies'] as const;
+const SECTIONS = ['queries', 'memory', 'slack-ack', 'digests', 'ai-tokens', 'anomalies', 'rightsizing'] as const;
 
 /** The sections to run: those `BENCH` names (comma-separated), or all of them. */
 function selectedSections(): ReadonlySet<string> {
@@ -90,6 +95,7 @@ async function main(): Promise<void> {
     await benchAnomalyQuality();
     await benchAnomalySpeed();
   }
+  if (run.has('rightsizing')) await benchAllRightsizing();
 }
 
 async function benchQueries(): Promise<void> {
@@ -144,6 +150,18 @@ async function benchAllDigests(): Promise<void> {
     const { url, drop } = await createScratchDatabase(process.env.DATABASE_URL, 'finops_bench');
     try {
       await benchDigests({ databaseUrl: url });
+    } finally {
+      await drop();
+    }
+  }
+}
+
+async function benchAllRightsizing(): Promise<void> {
+  await benchRightsizing();
+  if (process.env.DATABASE_URL) {
+    const { url, drop } = await createScratchDatabase(process.env.DATABASE_URL, 'finops_bench');
+    try {
+      await benchRightsizing({ databaseUrl: url });
     } finally {
       await drop();
     }
