@@ -8,6 +8,7 @@ import cron from 'node-cron';
 import { z } from 'zod';
 import { BASE_FACETS, type CostMetric, type Facet, METRIC_WORDS, COST_METRICS } from './core/cost-model.js';
 import { isValidTimeZone } from './core/period.js';
+import { type PersonRef, personRef } from './core/people.js';
 import { type ModelPrice, parsePricePerMillion } from './core/ai-pricing.js';
 
 /** The checked configuration. */
@@ -65,10 +66,7 @@ export interface Config {
 }
 
 /** An approver or admin as configured: a user, or a group whose members count. */
-export interface ConfiguredApprover {
-  readonly kind: 'user' | 'group';
-  readonly id: string;
-}
+export type ConfiguredApprover = PersonRef;
 
 /** A configuration problem: the message is the one line printed before exiting. */
 export class ConfigError extends Error {
@@ -203,17 +201,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   };
 }
 
-/** A Slack user (U…, W…) or user group (S…), or a Microsoft Entra (AAD) object id for Teams. */
-const PERSON = /^(?:[UWS][A-Z0-9]{2,}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
-
-/** Reads `U0ALICE,S0PLATFORM`: user ids, and Slack user-group ids (S…) whose members count. */
+/** Reads `U0ALICE1,S0PLATFORM`: user ids, and Slack user-group ids (S…) whose members count. */
 function parsePeople(text: string, variable: string): ConfiguredApprover[] {
-  const people: ConfiguredApprover[] = [];
-  for (const id of text.split(',').map((part) => part.trim()).filter(Boolean)) {
-    if (!PERSON.test(id)) throw new ConfigError(`${variable} must list Slack user ids (U0123ABCD), user-group ids (S0123ABCD) or Entra object ids, comma-separated (got ${quote(id)}).`);
-    people.push({ kind: /^S/.test(id) ? 'group' : 'user', id: /^[UWS]/i.test(id) ? id.toUpperCase() : id.toLowerCase() });
-  }
-  return people;
+  return text
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .map((id) => {
+      const person = personRef(id);
+      if (!person) throw new ConfigError(`${variable} must list Slack user ids (U0123ABCD), user-group ids (S0123ABCD) or Entra object ids, comma-separated (got ${quote(id)}).`);
+      return person;
+    });
 }
 
 /** Reads `payments=U0ALICE,S0PAYLEADS;*=U0FINOPS`: each team's approvers; `*` approves for every team. */
@@ -224,7 +222,7 @@ function parseApprovers(text: string): ReadonlyMap<string, readonly ConfiguredAp
     if (!match) throw new ConfigError(`FINOPS_APPROVERS must be rules like payments=U0123ABCD,S0123ABCD;*=U0456EFGH (got ${quote(rule)}).`);
     const [, rawTeam, list] = match as unknown as [string, string, string];
     const team = rawTeam.trim().toLowerCase() === 'untagged' ? '' : rawTeam.trim();
-    if (rules.has(team)) throw new ConfigError(`FINOPS_APPROVERS lists ${quote(rawTeam.trim())} twice.`);
+    if ([...rules.keys()].some((known) => known.toLowerCase() === team.toLowerCase())) throw new ConfigError(`FINOPS_APPROVERS lists ${quote(rawTeam.trim())} twice.`);
     rules.set(team, parsePeople(list, 'FINOPS_APPROVERS'));
   }
   return rules;

@@ -280,7 +280,7 @@ describe('rightsizing configuration', () => {
     const { rightsizing } = loadConfig(
       {
         FINOPS_ADMINS: ' U0ADMIN01 , S0FINOPS1',
-        FINOPS_APPROVERS: `payments=U0ALICE01,S0PAYLEADS ; *=U0FINOPS1;untagged=w0platform;search=${entra}`,
+        FINOPS_APPROVERS: `payments=U0ALICE01,S0PAYLEADS ; *=U0FINOPS1;untagged=W0PLATFORM;search=${entra}`,
       },
       CWD,
     );

@@ -5,6 +5,7 @@
 import type { CostMetric, Dimension } from '../core/cost-model.js';
 import type { Amount } from '../core/money.js';
 import type { PeriodSpec } from '../core/period.js';
+import type { PersonRef } from '../core/people.js';
 
 /** Options shared by the reporting commands. */
 export interface ReportOptions {
@@ -13,11 +14,7 @@ export interface ReportOptions {
   readonly metric?: CostMetric | undefined;
 }
 
-/** A person or group named in a command (a Slack user id U…/W…, or a user-group id S…). */
-export interface PersonRef {
-  readonly kind: 'user' | 'group';
-  readonly id: string;
-}
+export type { PersonRef } from '../core/people.js';
 
 /** A parsed command. */
 export type Command =

@@ -6,6 +6,7 @@ import { type CostMetric, type Dimension, METRIC_WORDS } from '../core/cost-mode
 import { parseAmount } from '../core/money.js';
 import { looksLikePeriod, parsePeriod, type PeriodSpec } from '../core/period.js';
 import { closestMatch } from '../core/suggest.js';
+import { personRef } from '../core/people.js';
 import { type Command, type CommandName, COMMAND_USAGE } from './command.js';
 import { DIMENSION_ALIASES, dimensionHint, metricHint, parseDimension, periodHint, takeTimeZone, teamName, twoMetrics, UsageError } from './parse-values.js';
 
@@ -169,7 +170,6 @@ function parseArguments(name: CommandName, rest: string, offered: readonly Comma
 
 /** A Slack mention as an escaped slash command carries it: `<@U123|alice>`, `<!subteam^S123|@leads>`. */
 const MENTION_TOKEN = /^<(?:@([UW][A-Z0-9]+)|!subteam\^(S[A-Z0-9]+))(?:\|[^>]*)?>$/;
-const PERSON_ID = /^(?:[UWS][A-Z0-9]{6,}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
 
 function parseApprovers(rest: string): Command {
   // A mention's display name may hold spaces: each mention is one argument.
@@ -186,7 +186,8 @@ function parseApprovers(rest: string): Command {
   const people = args.slice(2).map((token) => {
     const mention = MENTION_TOKEN.exec(token);
     if (mention) return mention[1] ? { kind: 'user' as const, id: mention[1] } : { kind: 'group' as const, id: mention[2]! };
-    if (PERSON_ID.test(token)) return /^S/i.test(token) ? { kind: 'group' as const, id: token.toUpperCase() } : { kind: 'user' as const, id: /^[UW]/i.test(token) ? token.toUpperCase() : token.toLowerCase() };
+    const person = personRef(token);
+    if (person) return person;
     throw new UsageError(
       `I can't tell who \`${token}\` is. Pick the person or group from Slack's @ menu so their id comes through, or give the id itself (U0123ABCD, or S0123ABCD for a user group).`,
     );

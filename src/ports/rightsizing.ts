@@ -46,6 +46,8 @@ export interface RightsizingCandidate {
 export interface RightsizingApproval {
   readonly userId: string;
   readonly at: Date;
+  /** The message the approval was clicked in (reports of the change go back there). */
+  readonly source?: SourceMessage | undefined;
 }
 
 /** One step of carrying a change out (or of proving it could be). */

@@ -67,7 +67,7 @@ describe('subcommand names', () => {
 
   it('offers every subcommand in COMMAND_USAGE', () => {
     expect(ALL).toEqual([
-      'help', 'cost', 'top', 'forecast', 'budget', 'anomalies', 'rightsizing', 'tags',
+      'help', 'cost', 'top', 'forecast', 'budget', 'anomalies', 'rightsizing', 'approvers', 'audit', 'tags',
       'subscribe', 'unsubscribe', 'subscriptions', 'digest', 'ask', 'explain', 'ai-usage', 'status',
     ]);
   });
@@ -451,7 +451,7 @@ describe('approvers', () => {
 
   it('adds user groups from their mention, and people and groups by their raw ids', () => {
     expect(parsed('approvers add payments <!subteam^S0LEADS01|@leads>')).toEqual({ name: 'approvers', action: 'add', team: 'payments', people: [{ kind: 'group', id: 'S0LEADS01' }] });
-    expect(parsed('approvers add "Data Platform" <@U0ALICE01|alice smith> <!subteam^S0LEADS01|@platform leads> U0123ABCD s0ops0001')).toEqual({
+    expect(parsed('approvers add "Data Platform" <@U0ALICE01|alice smith> <!subteam^S0LEADS01|@platform leads> U0123ABCD S0OPS0001')).toEqual({
       name: 'approvers',
       action: 'add',
       team: 'Data Platform',

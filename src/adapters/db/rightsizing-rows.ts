@@ -74,12 +74,12 @@ export function toRecord(row: RecommendationRow): RightsizingRecord {
 
 /** An approval as stored (ISO time). */
 export function toStoredApproval(approval: RightsizingApproval): StoredApproval {
-  return { userId: approval.userId, at: approval.at.toISOString() };
+  return { userId: approval.userId, at: approval.at.toISOString(), ...(approval.source ? { source: toStoredSource(approval.source) } : {}) };
 }
 
 /** A stored approval as read. */
 export function fromStoredApproval(approval: StoredApproval): RightsizingApproval {
-  return { userId: approval.userId, at: new Date(approval.at) };
+  return { userId: approval.userId, at: new Date(approval.at), ...(approval.source ? { source: fromStoredSource(approval.source) } : {}) };
 }
 
 /** An execution step as stored (ISO time). */

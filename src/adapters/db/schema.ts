@@ -362,6 +362,8 @@ export const budgetAlerts = pgTable(
 export interface StoredApproval {
   readonly userId: string;
   readonly at: string;
+  /** Added later: approvals stored before it have none. */
+  readonly source?: StoredSourceMessage;
 }
 
 /** One execution step as stored in `rightsizing_recommendations.execution`: the time as ISO text. */

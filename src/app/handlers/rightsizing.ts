@@ -99,8 +99,8 @@ export async function handleApprovers(deps: RightsizingDeps, command: Extract<Co
   const teamLabel = team === EVERY_TEAM ? 'every team' : labelOf(team);
   const text = !changed
     ? command.action === 'add'
-      ? `${who} already approve for *${teamLabel}*; nothing changed.`
-      : `${who} ${command.people.length === 1 ? 'is' : 'are'} not among *${teamLabel}*'s approvers added from chat; nothing changed.`
+      ? `${who} already ${command.people.length === 1 ? 'approves' : 'approve'} for *${teamLabel}*; nothing changed.`
+      : `${who} ${command.people.length === 1 ? 'is' : 'are'} not among the approvers of *${teamLabel}* added from chat; nothing changed.`
     : command.action === 'add'
       ? `${who} may now approve rightsizing for *${teamLabel}*.`
       : `${who} may no longer approve rightsizing for *${teamLabel}* (unless configured in FINOPS_APPROVERS).`;

@@ -67,6 +67,8 @@ export const MAX_REASON_LENGTH = 500;
 /** Runs rightsizing: sync, decisions, expiry, execution and realised savings. */
 export class RightsizingDesk {
   private executing: Promise<number> | undefined;
+  /** Something was approved while a pass was running: run another when it ends. */
+  private again = false;
 
   constructor(private readonly deps: DeskDeps) {}
 
@@ -117,12 +119,14 @@ export class RightsizingDesk {
         return undefined;
       }
       approvalOnly = outcome.approvalOnly;
-      const note = request.decision === 'reject' ? reason : outcome.approvalOnly ? `approval ${outcome.next.approvals.length} of ${record.approvalsNeeded}` : undefined;
-      return { next: outcome.next, audit: [auditOf(record, outcome.next, { actor: request.userId, action: request.decision, at, source: request.source, note })] };
+      // The approval remembers its message: the change's report goes back there, whoever carries it out.
+      const next = { ...outcome.next, approvals: outcome.next.approvals.map((approval) => (approval.userId === request.userId && approval.at.getTime() === at.getTime() ? { ...approval, source: request.source } : approval)) };
+      const note = request.decision === 'reject' ? reason : outcome.approvalOnly ? `approval ${next.approvals.length} of ${record.approvalsNeeded}` : undefined;
+      return { next, audit: [auditOf(record, next, { actor: request.userId, action: request.decision, at, source: request.source, note })] };
     });
     if (!result) return { ok: false, reason: 'This recommendation no longer exists.' };
     if (!result.changed) return { ok: true, record: result.record, changed: false, note: unchangedNote(unchanged) };
-    if (result.record.status === 'approved') void this.executeApproved(request.source);
+    if (result.record.status === 'approved') void this.executeApproved();
     const note = approvalOnly
       ? `Your approval is recorded (${result.record.approvals.length} of ${result.record.approvalsNeeded}): a saving this size needs another approver too.`
       : undefined;
@@ -159,13 +163,24 @@ export class RightsizingDesk {
   }
 
   /**
-   * Carries approved changes out as configured, each once across instances; returns how many
-   * were handled. `where` is the conversation the approval came from, told the outcome.
+   * Carries approved changes out as configured, each once across instances, and reports each
+   * where its deciding approval was clicked; returns how many were handled.
    */
-  executeApproved(where?: SourceMessage): Promise<number> {
+  executeApproved(): Promise<number> {
     if (this.deps.settings.execute === 'off' || !this.deps.executor) return Promise.resolve(0);
-    // One pass at a time here; a pass started meanwhile would find nothing left anyway.
-    this.executing ??= this.executeAll(where)
+    if (this.executing) {
+      // The running pass read its list already: it goes round once more for what was approved since.
+      this.again = true;
+      return this.executing;
+    }
+    this.executing = (async () => {
+      let handled = 0;
+      do {
+        this.again = false;
+        handled += await this.executeAll();
+      } while (this.again);
+      return handled;
+    })()
       .catch((error: unknown) => {
         this.deps.logger.error({ component: 'rightsizing', err: error }, 'rightsizing execution pass failed');
         return 0;
@@ -174,20 +189,22 @@ export class RightsizingDesk {
     return this.executing;
   }
 
-  private async executeAll(where: SourceMessage | undefined): Promise<number> {
+  private async executeAll(): Promise<number> {
     const mode = this.deps.settings.execute;
     let handled = 0;
     for (const record of await this.deps.store.awaitingExecution(this.deps.clock.now(), EXECUTION_STALE_MS)) {
       // A dry run is reported once; switching to `apply` later carries the change out.
       if (mode === 'dry-run' && record.execution.some((step) => step.step.startsWith('dry-run'))) continue;
       if (!(await this.deps.store.claimExecution(record.id, this.deps.holder, this.deps.clock.now(), EXECUTION_STALE_MS))) continue;
-      await this.execute(record, mode === 'apply' ? 'apply' : 'dry-run', where);
+      await this.execute(record, mode === 'apply' ? 'apply' : 'dry-run');
       handled++;
     }
     return handled;
   }
 
-  private async execute(record: RightsizingRecord, mode: 'dry-run' | 'apply', where: SourceMessage | undefined): Promise<void> {
+  private async execute(record: RightsizingRecord, mode: 'dry-run' | 'apply'): Promise<void> {
+    // Reported where the deciding approval was clicked (the team's channels when unknown).
+    const where = record.approvals.at(-1)?.source;
     const change = { accountId: record.accountId, region: record.region, instanceId: record.instanceId, action: record.action, currentType: record.currentType, targetType: record.targetType };
     const steps = mode === 'apply' ? await this.deps.executor!.apply(change) : (await this.deps.executor!.dryRun(change)).map((step) => ({ ...step, step: `dry-run: ${step.step}` }));
     const failed = steps.find((step) => !step.ok);
@@ -262,7 +279,7 @@ export class RightsizingDesk {
     const people = [...list.configured, ...list.stored].map((person) => mention(person.id));
     const teamName = team === '' ? 'untagged instances' : `*${team}*`;
     return people.length === 0
-      ? `Nobody may approve ${teamName}' recommendations yet, so nothing changed. An admin can name approvers with \`approvers add ${team || 'untagged'} @someone\`.`
+      ? `Nobody may approve recommendations for ${teamName} yet, so nothing changed. An admin can name approvers with \`approvers add ${team || 'untagged'} @someone\`.`
       : `Only approvers of ${teamName} can decide this, so nothing changed. They are ${people.join(', ')}.`;
   }
 }

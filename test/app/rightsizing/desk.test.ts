@@ -322,7 +322,7 @@ describe(`the rightsizing desk on ${testDatabaseKind}`, () => {
       // A team nobody approves for says how to name approvers.
       const nobody = await decide(desk, CHECKOUT_WEB, ALICE);
       expect(nobody.ok).toBe(false);
-      expect(nobody.ok ? '' : nobody.reason).toMatch(/^Nobody may approve \*checkout\*.* recommendations yet, so nothing changed\. An admin can name approvers with `approvers add checkout @someone`\.$/);
+      expect(nobody.ok ? '' : nobody.reason).toMatch(/^Nobody may approve recommendations for \*checkout\* yet, so nothing changed\. An admin can name approvers with `approvers add checkout @someone`\.$/);
       expect(await auditLog()).toEqual([]);
 
       // What the rejection form checks first says the same.

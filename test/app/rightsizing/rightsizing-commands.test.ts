@@ -198,7 +198,7 @@ describe(`rightsizing commands on ${testDatabaseKind}`, () => {
 
       // Adding him again changes nothing and writes nothing.
       const again = await run(`approvers add payments ${BOB}`, slack(ADMIN));
-      expect(again).toContain(`@${BOB} already approve for payments; nothing changed.`);
+      expect(again).toContain(`@${BOB} already approves for payments; nothing changed.`);
       expect(again).toContain('the audit log is unchanged');
 
       clock.set('2026-11-23T09:30:00Z');
