@@ -570,6 +570,32 @@ describe(`the rightsizing desk on ${testDatabaseKind}`, () => {
     });
   });
 
+  describe('execution while a pass is running', () => {
+    it('carries out a change approved during a running pass too, and reports each where its own approval was clicked', async () => {
+      // A slow EC2: the first change is still being made when the second is approved.
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      const demo = new DemoInstanceExecutor({ clock });
+      const slow: InstanceExecutor = { dryRun: (change) => demo.dryRun(change), apply: async (change) => (await held, demo.apply(change)) };
+      const desk = deskWith({ settings: { execute: 'apply' }, executor: slow });
+      await desk.sync();
+      const other: SourceMessage = { platform: 'slack', conversationId: 'C0OTHERCH', messageId: '1795406599.000200' };
+      expect(await decide(desk, PAYMENTS_API, ALICE)).toMatchObject({ ok: true, changed: true });
+      const first = desk.executeApproved();
+      expect(await desk.decide({ id: (await recordOf(PAYMENTS_WORKER)).id, decision: 'approve', userId: ALICE, source: other })).toMatchObject({ ok: true, changed: true });
+      release();
+      await first;
+
+      expect((await recordOf(PAYMENTS_API)).status).toBe('applied');
+      expect((await recordOf(PAYMENTS_WORKER)).status).toBe('applied');
+      const where = new Map(reports.map((report) => [renderText(report.reply).includes(PAYMENTS_API.instanceId) ? 'api' : 'worker', report.where]));
+      expect(reports).toHaveLength(2);
+      expect(where.get('api')).toEqual(SLACK_MESSAGE);
+      expect(where.get('worker')).toEqual(other);
+      expect(await desk.executeApproved()).toBe(0);
+    });
+  });
+
   describe('realised savings', () => {
     /** The team's monthly spend on `types` over [start, end), straight from the demo source. */
     const monthlySpend = async (team: string, types: readonly string[], range: { start: string; end: string }): Promise<Amount> => {
