@@ -6,7 +6,7 @@
 import type { Severity } from '../core/anomaly.js';
 import type { Amount } from '../core/money.js';
 import type { DateRange, PlainDate } from '../core/period.js';
-import type { Reply } from '../core/reply.js';
+import type { Reply, ReplyButton } from '../core/reply.js';
 
 /** The series an anomaly was found in. `value` is a service name or an account id. */
 export type AnomalyScope =
@@ -179,12 +179,7 @@ export interface AwsAnomalyFeed {
 }
 
 /** A button under an alert: `value` comes back in the click. */
-export interface AlertButton {
-  readonly text: string;
-  readonly actionId: string;
-  readonly value: string;
-  readonly style?: 'primary' | 'danger';
-}
+export type AlertButton = ReplyButton;
 
 /** An alert as a message: the reply, its buttons, and who decided its status (the platform names them its own way). */
 export interface AlertMessage {

@@ -5,7 +5,7 @@
  * context line (period, metric, freshness), a table's total row and the buttons stay, and
  * a line says what was cut. Pure: no I/O, no Slack packages (see slack-kit.ts).
  */
-import type { Reply, ReplyBlock } from '../core/reply.js';
+import type { Reply, ReplyBlock, ReplyButton } from '../core/reply.js';
 import { contextBlock, cost, fairShares, fitItems, type Item, moreBlock, mrkdwn, SLACK_LIMITS, tableSections, type SlackActionsBlock, type SlackBlock, type SlackButtonElement, type SlackDividerBlock } from './slack-kit.js';
 import { cutMrkdwn, fit, packLines, tableLines, unbold, unmarked } from './slack-text.js';
 
@@ -13,12 +13,7 @@ export { SLACK_LIMITS } from './slack-kit.js';
 export type { SlackActionsBlock, SlackBlock, SlackButtonElement, SlackContextBlock, SlackDividerBlock, SlackHeaderBlock, SlackMrkdwn, SlackPlainText, SlackSectionBlock } from './slack-kit.js';
 
 /** A button under a message; `value` comes back verbatim in the action payload. */
-export interface SlackButton {
-  readonly text: string;
-  readonly actionId: string;
-  readonly value: string;
-  readonly style?: 'primary' | 'danger';
-}
+export type SlackButton = ReplyButton;
 
 /** Options of {@link renderSlackMessage}. */
 export interface SlackMessageOptions {
