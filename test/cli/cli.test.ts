@@ -274,7 +274,7 @@ describe.skipIf(!existsSync(CLI))(`finops-bot CLI (${testDatabaseKind})`, () => 
       expect(totalOf(byService)).toBe(truth);
       expect(totalOf(byTeam)).toBe(truth);
       expect(byService).toContain('source: AWS Cost Explorer');
-      const paid = () => fake.requests.GetCostAndUsage + fake.requests.GetCostForecast + fake.requests.GetDimensionValues + fake.requests.GetAnomalies;
+      const paid = () => fake.requests.GetCostAndUsage + fake.requests.GetCostForecast + fake.requests.GetDimensionValues + fake.requests.GetAnomalies + fake.requests.GetRightsizingRecommendation;
       const sent = paid();
       expect(fake.requests.GetCostAndUsage).toBeGreaterThan(0);
       expect(status).toContain(`Cost Explorer requests today (UTC)  ${sent} (USD ${(sent / 100).toFixed(2)})`);
