@@ -88,7 +88,7 @@ const blocksOf = (body: Body) => (body.blocks ?? []) as Block[];
 const buttonsOf = (body: Body) => blocksOf(body).filter((block) => block.type === 'actions').flatMap((block) => block.elements ?? []);
 /** The section of a list showing `record`. */
 const sectionOf = (body: Body, record: RightsizingRecord) => blocksOf(body).find((block) => block.type === 'section' && block.text?.text.includes(record.instanceId))?.text?.text;
-const isRightsizing = (button: { action_id?: string }) => button.action_id === RIGHTSIZING_ACTIONS.approve || button.action_id === RIGHTSIZING_ACTIONS.reject;
+const isRightsizing = (button: { action_id?: string }) => (Object.values(RIGHTSIZING_ACTIONS) as (string | undefined)[]).includes(button.action_id);
 const buttonsFor = (body: Body, record: RightsizingRecord) => buttonsOf(body).filter((button) => isRightsizing(button) && (JSON.parse(button.value!) as { id: number }).id === record.id);
 
 /** The demo's recommendation whose instance is named `name`-…, as stored now. */
@@ -191,7 +191,8 @@ describe('Approve', () => {
     const approve = await click(ALICE, 'approve', record);
     const message = await redrawn(approve.id);
     expect(sectionOf(message, record)).toContain(`✅ Approved by <@${ALICE}> at 2026-11-23 10:00 UTC`);
-    expect(buttonsFor(message, record)).toEqual([]);
+    // Approve and Reject are gone; with execution off, whoever makes the change marks it applied.
+    expect(buttonsFor(message, record).map((button) => button.action_id)).toEqual([RIGHTSIZING_ACTIONS.applied]);
     expect(await current(record)).toMatchObject({ status: 'approved', decidedBy: ALICE, decidedAt: clock.now(), approvals: [{ userId: ALICE, at: clock.now() }] });
     expect(await auditOf(record)).toEqual([
       expect.objectContaining({
@@ -269,7 +270,8 @@ describe('the two-approver rule', () => {
     const second = await click(BOB, 'approve', record);
     const message = await redrawn(second.id);
     expect(sectionOf(message, record)).toContain(`✅ Approved by <@${ALICE}> and <@${BOB}> at 2026-11-23 10:00 UTC`);
-    expect(buttonsFor(message, record)).toEqual([]);
+    // Approve and Reject are gone; with execution off, whoever makes the change marks it applied.
+    expect(buttonsFor(message, record).map((button) => button.action_id)).toEqual([RIGHTSIZING_ACTIONS.applied]);
     expect(await current(record)).toMatchObject({ status: 'approved', decidedBy: BOB });
     expect((await auditOf(record)).reverse()).toEqual([
       expect.objectContaining({ actor: ALICE, action: 'approve', before: { status: 'pending', approvals: [] }, after: { status: 'pending', approvals: [ALICE] }, note: expect.stringMatching(/: approval 1 of 2$/) }),
@@ -301,6 +303,30 @@ describe('approver groups', () => {
     expect(sectionOf(await redrawn(approve.id), record)).toContain(`✅ Approved by <@${CAROL}>`);
     expect(await current(record)).toMatchObject({ status: 'approved', decidedBy: CAROL });
     expect(fake.callsTo('usergroups.users.list').some((call) => call.args.usergroup === LEADS)).toBe(true);
+  });
+
+  it('an approved change made by hand is marked applied by an approver, once; a stranger cannot, and a pending one cannot be', async () => {
+    const record = await recommendation('search-indexer');
+    const early = await click(CAROL, 'applied', record);
+    expect(await toldPrivately(early.id)).toContain('It must be approved before it can be marked applied; nothing changed.');
+    const approve = await click(CAROL, 'approve', record);
+    await redrawn(approve.id);
+
+    const stranger = await click(MALLORY, 'applied', record);
+    expect(await toldPrivately(stranger.id)).toContain('Only approvers of *search* can decide this, so nothing changed.');
+    expect((await current(record)).status).toBe('approved');
+
+    const done = await click(DAVE, 'applied', record);
+    const message = await redrawn(done.id);
+    expect(sectionOf(message, record)).toContain(`✅ Approved by <@${CAROL}>; applied by hand at 2026-11-23 10:00 UTC.`);
+    expect(buttonsFor(message, record)).toEqual([]);
+    expect(await current(record)).toMatchObject({ status: 'applied', appliedAt: clock.now(), execution: [] });
+    await done.again();
+    expect(await toldPrivately(done.id)).toContain('This was already applied');
+    expect((await auditOf(record)).map((entry) => [entry.actor, entry.action, entry.note?.endsWith('applied by hand') ?? false])).toEqual([
+      [DAVE, 'apply', true],
+      [CAROL, 'approve', false],
+    ]);
   });
 });
 

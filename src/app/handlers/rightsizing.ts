@@ -51,7 +51,10 @@ export async function rightsizingView(deps: RightsizingDeps, team: string | unde
   if (!options.readOnly) await desk.expireDue();
   const [records, lastSyncedAt] = await Promise.all([store.list({ team }), store.lastSyncedAt()]);
   const since = deps.clock.now().getTime() - 14 * 86_400_000;
-  const visible = records.filter((record) => maySee(access, record.team) && (record.status === 'pending' || (record.decidedAt ?? record.createdAt).getTime() >= since));
+  // Open ones, approved ones still waiting to be made, and what was decided in the last two weeks.
+  const visible = records.filter(
+    (record) => maySee(access, record.team) && (record.status === 'pending' || record.status === 'approved' || (record.decidedAt ?? record.createdAt).getTime() >= since),
+  );
   const reply = rightsizingList(visible, {
     team,
     lastSyncedAt,

@@ -17,8 +17,8 @@ import { measureRealisedSaving, REALISATION_WINDOW_DAYS } from './realised-savin
 import { changeLabel, executionReport, instanceLabel, realisedReport } from './present.js';
 import { loadFreshness } from '../report-context.js';
 
-/** What an approver can decide. */
-export type RightsizingDecision = 'approve' | 'reject';
+/** What an approver can decide: approve or reject a pending recommendation, or say an approved change was made by hand. */
+export type RightsizingDecision = 'approve' | 'reject' | 'applied';
 
 /** Where the desk reports what it did. */
 export interface DeskLogger {
@@ -97,6 +97,7 @@ export class RightsizingDesk {
   /**
    * An approver's click. Only the team's approvers may decide; a rejection needs a reason.
    * A repeated click, a retried request or a racing approver changes nothing and is told why.
+   * `applied` marks an approved change as made by hand (when the bot does not make it).
    */
   async decide(request: { id: number; decision: RightsizingDecision; userId: string; reason?: string | undefined; source: SourceMessage }): Promise<DeskResult> {
     const current = await this.deps.store.get(request.id);
@@ -108,8 +109,14 @@ export class RightsizingDesk {
     }
     const reason = request.reason?.trim().slice(0, MAX_REASON_LENGTH);
     if (request.decision === 'reject' && !reason) return { ok: false, reason: 'A rejection needs a reason, so the team knows why.' };
+    if (request.decision === 'applied' && this.deps.settings.execute === 'apply') return { ok: false, reason: 'The bot makes approved changes itself here (FINOPS_RIGHTSIZING_EXECUTE=apply), so they are not marked by hand.' };
     const at = this.deps.clock.now();
-    const event: DecisionEvent = request.decision === 'approve' ? { kind: 'approve', userId: request.userId, at } : { kind: 'reject', userId: request.userId, at, reason: reason! };
+    const event: DecisionEvent =
+      request.decision === 'approve'
+        ? { kind: 'approve', userId: request.userId, at }
+        : request.decision === 'reject'
+          ? { kind: 'reject', userId: request.userId, at, reason: reason! }
+          : { kind: 'applied', at };
     let unchanged: Unchanged | undefined;
     let approvalOnly = false;
     const result = await this.deps.store.transition(request.id, (record) => {
@@ -120,9 +127,15 @@ export class RightsizingDesk {
       }
       approvalOnly = outcome.approvalOnly;
       // The approval remembers its message: the change's report goes back there, whoever carries it out.
-      const next = { ...outcome.next, approvals: outcome.next.approvals.map((approval) => (approval.userId === request.userId && approval.at.getTime() === at.getTime() ? { ...approval, source: request.source } : approval)) };
-      const note = request.decision === 'reject' ? reason : outcome.approvalOnly ? `approval ${next.approvals.length} of ${record.approvalsNeeded}` : undefined;
-      return { next, audit: [auditOf(record, next, { actor: request.userId, action: request.decision, at, source: request.source, note })] };
+      const next = {
+        ...outcome.next,
+        approvals: outcome.next.approvals.map((approval) => (approval.userId === request.userId && approval.at.getTime() === at.getTime() ? { ...approval, source: request.source } : approval)),
+        // Made by hand: its realised saving is measured from this day.
+        ...(request.decision === 'applied' ? { appliedAt: at } : {}),
+      };
+      const note =
+        request.decision === 'reject' ? reason : request.decision === 'applied' ? 'applied by hand' : outcome.approvalOnly ? `approval ${next.approvals.length} of ${record.approvalsNeeded}` : undefined;
+      return { next, audit: [auditOf(record, next, { actor: request.userId, action: request.decision === 'applied' ? 'apply' : request.decision, at, source: request.source, note })] };
     });
     if (!result) return { ok: false, reason: 'This recommendation no longer exists.' };
     if (!result.changed) return { ok: true, record: result.record, changed: false, note: unchangedNote(unchanged) };
@@ -322,7 +335,7 @@ function unchangedNote(unchanged: Unchanged | undefined): string {
       return `This was already ${unchanged.status}${by}; nothing changed.`;
     }
     case 'not-allowed':
-      return `This recommendation is ${unchanged.status}; nothing changed.`;
+      return unchanged.status === 'pending' ? 'It must be approved before it can be marked applied; nothing changed.' : `This recommendation is ${unchanged.status}; nothing changed.`;
   }
 }
 

@@ -10,7 +10,7 @@ import type { AuditEntry, ExecutionStep, RightsizingRecord } from '../../ports.j
 import type { RealisedSaving } from './realised-savings.js';
 
 /** The action ids of a recommendation's buttons (the Slack manifest's interactivity sends them back). */
-export const RIGHTSIZING_ACTIONS = { approve: 'rightsizing_approve', reject: 'rightsizing_reject' } as const;
+export const RIGHTSIZING_ACTIONS = { approve: 'rightsizing_approve', reject: 'rightsizing_reject', applied: 'rightsizing_applied' } as const;
 
 /** The list scope for every team, in a button's value. */
 export const ALL_TEAMS_SCOPE = '*';
@@ -63,7 +63,8 @@ export interface ListContext {
 /** The `rightsizing` answer: open recommendations biggest saving first, each with Approve / Reject, then recently decided ones. */
 export function rightsizingList(records: readonly RightsizingRecord[], context: ListContext): Reply {
   const open = records.filter((record) => record.status === 'pending');
-  const decided = records.filter((record) => record.status !== 'pending');
+  // Approved ones still to be made come first among the decided: they may need a click.
+  const decided = records.filter((record) => record.status !== 'pending').sort((a, b) => Number(b.status === 'approved') - Number(a.status === 'approved'));
   const scope = context.team ?? ALL_TEAMS_SCOPE;
   const title = context.team === undefined ? 'Rightsizing recommendations' : `Rightsizing recommendations · ${label(context.team)}`;
   const blocks: ReplyBlock[] = [];
@@ -81,7 +82,13 @@ export function rightsizingList(records: readonly RightsizingRecord[], context: 
   if (open.length > OPEN_SHOWN) blocks.push({ type: 'text', text: `… and ${open.length - OPEN_SHOWN} more, worth less each${context.team === undefined ? '; ask `rightsizing for TEAM`' : ''}.` });
   if (decided.length > 0) {
     blocks.push({ type: 'text', text: '*Decided*' });
-    for (const record of decided.slice(0, DECIDED_SHOWN)) blocks.push({ type: 'text', text: recordText(record, context.team === undefined) });
+    for (const record of decided.slice(0, DECIDED_SHOWN)) {
+      blocks.push({ type: 'text', text: recordText(record, context.team === undefined) });
+      // The bot does not make the change here: whoever makes it says so, and its saving is measured from then.
+      if (context.buttons && record.status === 'approved' && context.execute !== 'apply') {
+        blocks.push({ type: 'actions', buttons: [{ text: 'Mark applied', actionId: RIGHTSIZING_ACTIONS.applied, value: JSON.stringify({ id: record.id, for: scope }) }] });
+      }
+    }
   }
   blocks.push({ type: 'context', text: footer(context) });
   return { kind: 'answer', title, blocks };
@@ -116,7 +123,7 @@ export function statusLine(record: RightsizingRecord): string {
     case 'expired':
       return `⌛ Expired${when}: ${record.reason ?? 'no decision'}.`;
     case 'applied':
-      return `✅ Approved by ${approvers}; applied${record.appliedAt ? ` at ${formatTime(record.appliedAt)}` : ''}.${realisedLine(record)}`;
+      return `✅ Approved by ${approvers}; applied${record.execution.some((step) => !step.step.startsWith('dry-run')) ? '' : ' by hand'}${record.appliedAt ? ` at ${formatTime(record.appliedAt)}` : ''}.${realisedLine(record)}`;
     case 'failed':
       return `⚠️ Approved by ${approvers}; the change failed: ${record.reason ?? 'see the audit log'}.`;
   }
@@ -147,7 +154,7 @@ function footer(context: ListContext): string {
   const rule = context.twoApproverFrom === undefined ? 'one approver each' : `two approvers from ${formatAmount(context.twoApproverFrom, 'USD')} a month`;
   const execution =
     context.execute === 'off'
-      ? 'approving records the decision; the change is made by hand'
+      ? 'approving records the decision; the change is made by hand, then marked applied'
       : context.execute === 'dry-run'
         ? 'approving runs an EC2 dry run'
         : 'approving stops, resizes and restarts the instance';

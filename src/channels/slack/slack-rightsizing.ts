@@ -1,5 +1,6 @@
 /**
- * Approve / Reject on rightsizing recommendations in Slack. Approve decides at once; Reject
+ * Approve / Reject on rightsizing recommendations in Slack (and Mark applied on approved ones
+ * the bot does not change itself). Approve and Mark applied decide at once; Reject
  * opens a modal asking for the reason, and the decision is taken when it is submitted (a
  * refusal shows in the modal). Either way the clicked message is redrawn in place through
  * its `response_url` — the decided recommendation shows who decided and when, its buttons
@@ -57,11 +58,13 @@ interface ModalMetadata {
 export function registerRightsizingListeners(app: App, deps: RightsizingListenerDeps): void {
   const log = deps.logger.child({ component: 'slack' });
 
-  app.action(RIGHTSIZING_ACTIONS.approve, async ({ ack, body, action, respond }: SlackActionMiddlewareArgs & AllMiddlewareArgs) => {
-    await ack();
-    if (body.type !== 'block_actions' || action.type !== 'button') return;
-    await deps.answers.run(() => approve(body, action.value ?? '', respond));
-  });
+  for (const decision of ['approve', 'applied'] as const) {
+    app.action(RIGHTSIZING_ACTIONS[decision], async ({ ack, body, action, respond }: SlackActionMiddlewareArgs & AllMiddlewareArgs) => {
+      await ack();
+      if (body.type !== 'block_actions' || action.type !== 'button') return;
+      await deps.answers.run(() => decideAtOnce(body, decision, action.value ?? '', respond));
+    });
+  }
 
   app.action(RIGHTSIZING_ACTIONS.reject, async ({ ack, body, action, respond, client }: SlackActionMiddlewareArgs & AllMiddlewareArgs) => {
     await ack();
@@ -98,7 +101,8 @@ export function registerRightsizingListeners(app: App, deps: RightsizingListener
     await deps.answers.run(() => redraw(metadata, result.ok && !result.changed ? result.note : undefined));
   });
 
-  const approve = async (body: BlockAction, value: string, respond: RespondFn): Promise<void> => {
+  /** Approve, or Mark applied: decided on the click, the list redrawn in place. */
+  const decideAtOnce = async (body: BlockAction, decision: 'approve' | 'applied', value: string, respond: RespondFn): Promise<void> => {
     const button = parseButtonValue(value);
     const privately = (text: string) => respondOrLog(respond, { response_type: 'ephemeral', replace_original: false, ...renderSlackMessage({ kind: 'answer', title: '', blocks: [{ type: 'text', text }] }) }, log);
     if (!deps.desk || !button) {
@@ -108,9 +112,9 @@ export function registerRightsizingListeners(app: App, deps: RightsizingListener
     const container = body.container as { message_ts?: string } | undefined;
     let result: DeskResult;
     try {
-      result = await deps.desk.decide({ id: button.id, decision: 'approve', userId: body.user.id, source: sourceOf(body.channel?.id, container?.message_ts) });
+      result = await deps.desk.decide({ id: button.id, decision, userId: body.user.id, source: sourceOf(body.channel?.id, container?.message_ts) });
     } catch (error) {
-      log.error({ err: error, recommendation: button.id }, 'could not record a rightsizing approval');
+      log.error({ err: error, recommendation: button.id, decision }, 'could not record a rightsizing decision');
       await privately('I could not record that just now (the details are logged); please try the button again in a minute.');
       return;
     }
