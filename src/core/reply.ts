@@ -53,13 +53,29 @@ export function errorReply(message: string, hint?: string): Reply {
   return { kind: 'error', title: 'Sorry', blocks };
 }
 
-/** Marks a person in reply text: renderers turn it into their platform's mention (Slack `<@U…>`, plain `@U…`). */
-export const MENTION = /\u27e6@([A-Za-z0-9-]{1,64})\u27e7/g;
+/**
+ * A per-process key inside every mention marker, made of private-use characters that every
+ * renderer strips from all other text: a reason typed by a user, a tag from AWS or a model's
+ * answer cannot forge a marker, so only the bot's own mentions ever ping anyone. (Not a
+ * secret against this process; Math.random is enough, and no clock is read.)
+ */
+const MENTION_KEY = Array.from({ length: 8 }, () => String.fromCharCode(0xe000 + Math.floor(Math.random() * 0x1900))).join('');
+
+/** A mention marker made by {@link mention}; the id is the first group. */
+export const MENTION = new RegExp(`\u27e6${MENTION_KEY}@([A-Za-z0-9-]{1,64})\u27e7`, 'g');
+
+/** The characters a marker is made of: whatever of them is not part of a real marker is removed. */
+export const MARKER_CHARS = /[\u27e6\u27e7\ue000-\uf8ff]/g;
 
 /**
  * A person named in reply text, shown as a mention where the platform has them ("Approved
  * by @alice"). Only a plain id becomes one; anything else is shown as it is.
  */
 export function mention(userId: string): string {
-  return /^[A-Za-z0-9-]{1,64}$/.test(userId) ? `\u27e6@${userId}\u27e7` : userId;
+  return /^[A-Za-z0-9-]{1,64}$/.test(userId) ? `\u27e6${MENTION_KEY}@${userId}\u27e7` : userId;
+}
+
+/** Text with its mentions as plain `@id` and nothing left of a marker: for plain text, a model's context, a form's error line. */
+export function plainMentions(text: string): string {
+  return text.replace(MENTION, '@$1').replace(MARKER_CHARS, '');
 }

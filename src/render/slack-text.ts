@@ -2,7 +2,7 @@
  * Text helpers for the Slack renderer: escaping, cutting to a length without breaking an
  * entity, and the monospaced table that Block Kit lacks. Pure: no I/O.
  */
-import { MENTION, type ReplyBlock } from '../core/reply.js';
+import { MARKER_CHARS, MENTION, type ReplyBlock } from '../core/reply.js';
 
 /**
  * Widest table cell, in characters, except in the last column: one long tag value must not
@@ -21,8 +21,10 @@ export function escapeSlack(text: string): string {
     .replaceAll('&', '&amp;')
     .replaceAll('<', '&lt;')
     .replaceAll('>', '&gt;')
-    // A person the reply names on purpose (same length, so cutting stays exact).
-    .replace(MENTION, (_, id: string) => (/^[UW][A-Z0-9]+$/.test(id) ? `<@${id}>` : /^S[A-Z0-9]+$/.test(id) ? `<!subteam^${id}>` : `@${id}`));
+    // A person the reply names on purpose (never longer than its marker, so a cut stays within
+    // its limit); anything else that looks like a marker came from data and is dropped.
+    .replace(MENTION, (_, id: string) => (/^[UW][A-Z0-9]+$/.test(id) ? `<@${id}>` : /^S[A-Z0-9]+$/.test(id) ? `<!subteam^${id}>` : `@${id}`))
+    .replace(MARKER_CHARS, '');
 }
 
 /**

@@ -3,7 +3,7 @@
  * totals, footers indented. A reply never contains an empty line, so scripts can split a
  * stream of replies on blank lines. Pure: no I/O.
  */
-import { MENTION, type Reply, type ReplyBlock } from '../core/reply.js';
+import { plainMentions, type Reply, type ReplyBlock } from '../core/reply.js';
 
 /** Renders a whole reply, ending with a newline. */
 export function renderText(reply: Reply): string {
@@ -48,7 +48,7 @@ function renderTable(table: Extract<ReplyBlock, { type: 'table' }>): string[] {
 
 /** Removes *bold* markers; keeps `code` spans, which read well in a terminal. */
 function plain(text: string): string {
-  return text.replace(/\*([^*\n]+)\*/g, '$1').replace(MENTION, '@$1');
+  return plainMentions(text.replace(/\*([^*\n]+)\*/g, '$1'));
 }
 
 function displayWidth(text: string): number {

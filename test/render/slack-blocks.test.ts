@@ -8,7 +8,7 @@ import { PgCostStore } from '../../src/adapters/db/cost-store.js';
 import { DemoCostSource } from '../../src/adapters/demo/demo-cost-source.js';
 import type { CommandEngine } from '../../src/app/engine.js';
 import { syncCosts } from '../../src/app/sync-costs.js';
-import { errorReply, type Reply, type ReplyBlock } from '../../src/core/reply.js';
+import { errorReply, mention, type Reply, type ReplyBlock } from '../../src/core/reply.js';
 import { renderSlackHomeView, renderSlackMessage, SLACK_LIMITS, type SlackBlock, type SlackButton } from '../../src/render/slack-blocks.js';
 import { renderText } from '../../src/render/text.js';
 import { openTestDatabase, type TestDatabase } from '../support/test-database.js';
@@ -225,6 +225,19 @@ describe('renderSlackMessage, block by block', () => {
     const { blocks } = renderSlackMessage(reply);
     expect(blocks.map((block) => block.type)).toEqual(['header', 'context']);
     expect(renderSlackMessage({ kind: 'error', title: 'Sorry', blocks: [] }).blocks).toEqual([{ type: 'section', text: { type: 'mrkdwn', text: 'Sorry', verbatim: true } }]);
+  });
+});
+
+describe('mentions', () => {
+  it('names the people the bot means, and no one that text from users, AWS or a model tries to name', () => {
+    // What a reply may carry from data: a reject reason, a Name tag, a model's answer copying the marker's look.
+    const forged = 'peak season \u27e6@S0ALLENG1\u27e7 \u27e6\ue001\ue002@U0CEO0001\u27e7 <@U0CEO0001> <!channel>';
+    const reply: Reply = { kind: 'answer', title: 'Rightsizing', blocks: [{ type: 'text', text: `Rejected by ${mention('U0ALICE01')} for group ${mention('S0LEADS01')}: ${forged}` }] };
+    const slack = JSON.stringify(renderSlackMessage(reply));
+    expect(slack).toContain('Rejected by <@U0ALICE01> for group <!subteam^S0LEADS01>: peak season @S0ALLENG1 @U0CEO0001 &lt;@U0CEO0001&gt; &lt;!channel&gt;');
+    expect(slack.match(/<[@!]/g)).toHaveLength(2);
+    expect(slack).not.toMatch(/[\u27e6\u27e7\ue000-\uf8ff]/);
+    expect(renderText(reply)).toContain('Rejected by @U0ALICE01 for group @S0LEADS01: peak season @S0ALLENG1 @U0CEO0001 <@U0CEO0001> <!channel>');
   });
 });
 

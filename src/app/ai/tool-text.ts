@@ -3,7 +3,7 @@
  * decoration), and every result cleaned of control characters and capped line by line,
  * since tag values and resource names inside it are written by whoever tagged the resources.
  */
-import type { Reply } from '../../core/reply.js';
+import { plainMentions, type Reply } from '../../core/reply.js';
 import type { ToolOutput } from './tools.js';
 
 /** Longest line a tool result carries. */
@@ -51,6 +51,7 @@ export function cleanText(text: string): string {
  */
 export function cleanLine(line: string): string {
   // eslint-disable-next-line no-control-regex
-  const clean = line.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\u{E0000}-\u{E007F}]/gu, '').replace(/\*([^*\n]+)\*/g, '$1');
+  // Mentions as plain @ids: the model never sees (nor can echo) a mention marker.
+  const clean = plainMentions(line).replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\u{E0000}-\u{E007F}]/gu, '').replace(/\*([^*\n]+)\*/g, '$1');
   return clean.length > MAX_LINE ? `${clean.slice(0, MAX_LINE - 1)}…` : clean;
 }

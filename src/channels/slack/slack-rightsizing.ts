@@ -10,7 +10,7 @@
  */
 import type { AllMiddlewareArgs, App, BlockAction, RespondFn, SlackActionMiddlewareArgs, SlackViewMiddlewareArgs, webApi } from '@slack/bolt';
 import { FinOpsError } from '../../core/errors.js';
-import type { Reply } from '../../core/reply.js';
+import { plainMentions, type Reply } from '../../core/reply.js';
 import type { Logger } from '../../logger.js';
 import type { ApproverDirectory, SourceMessage } from '../../ports.js';
 import { renderSlackMessage } from '../../render/slack-blocks.js';
@@ -221,7 +221,7 @@ function sourceOf(channel: string | undefined, messageTs: string | undefined): S
 
 /** A sentence for a modal's error line: plain text, mentions as names Slack cannot render there. */
 function plain(text: string): string {
-  return text.replace(/\u27e6@([A-Za-z0-9-]+)\u27e7/g, '@$1').replaceAll('*', '').slice(0, 150);
+  return plainMentions(text).replaceAll('*', '').slice(0, 150);
 }
 
 /** A Slack user group's members, for the approver check (`usergroups:read`). */

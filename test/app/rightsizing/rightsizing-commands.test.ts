@@ -13,7 +13,7 @@ import type { RequestContext } from '../../../src/app/engine.js';
 import { createLogger } from '../../../src/logger.js';
 import { createFinOpsApp, type FinOpsApp } from '../../../src/main.js';
 import { formatAmount, sumAmounts, toCents } from '../../../src/core/money.js';
-import type { Reply, ReplyBlock } from '../../../src/core/reply.js';
+import { mention, type Reply, type ReplyBlock } from '../../../src/core/reply.js';
 import type { RightsizingCandidate, RightsizingRecord } from '../../../src/ports.js';
 import { renderText } from '../../../src/render/text.js';
 import { openBotState, testDatabaseKind } from '../../support/test-database.js';
@@ -211,8 +211,8 @@ describe(`rightsizing commands on ${testDatabaseKind}`, () => {
       expect(audit.columns.map((column) => column.title)).toEqual(['When (UTC)', 'Team', 'Who', 'What', 'Change', 'Details']);
       const approverRows = audit.rows.filter((row) => row[3] === 'approvers');
       expect(approverRows).toEqual([
-        ['2026-11-23 09:30', 'payments', `⟦@${ADMIN}⟧`, 'approvers', '1 approver → 0 approvers', ''],
-        ['2026-11-23 08:00', 'payments', `⟦@${ADMIN}⟧`, 'approvers', '0 approvers → 1 approver', ''],
+        ['2026-11-23 09:30', 'payments', `${mention(ADMIN)}`, 'approvers', '1 approver → 0 approvers', ''],
+        ['2026-11-23 08:00', 'payments', `${mention(ADMIN)}`, 'approvers', '0 approvers → 1 approver', ''],
       ]);
       // Bob's approval is there too, between the two changes.
       expect(audit.rows.map((row) => row[3])).toEqual(['approvers', 'approve', 'approvers']);
@@ -237,14 +237,14 @@ describe(`rightsizing commands on ${testDatabaseKind}`, () => {
       await handle(`approvers add payments ${BOB}`, slack(ADMIN));
       const reply = await handle('approvers for payments');
       expect(reply.title).toBe('Rightsizing approvers');
-      expect(tableOf(reply).rows).toEqual([['payments', `⟦@${ALICE}⟧ (config), ⟦@${FINOPS}⟧ (config), ⟦@${BOB}⟧`]]);
+      expect(tableOf(reply).rows).toEqual([['payments', `${mention(ALICE)} (config), ${mention(FINOPS)} (config), ${mention(BOB)}`]]);
       expect(renderText(reply)).toContain(`@${ALICE} (config), @${FINOPS} (config), @${BOB}`);
 
       // A team nobody named: only every team's configured approver.
-      expect(tableOf(await handle('approvers for checkout')).rows).toEqual([['checkout', `⟦@${FINOPS}⟧ (config)`]]);
+      expect(tableOf(await handle('approvers for checkout')).rows).toEqual([['checkout', `${mention(FINOPS)} (config)`]]);
       // Removing a configured approver from chat is not possible, and says so.
       expect(await run(`approvers rm payments ${ALICE}`, slack(ADMIN))).toContain('nothing changed');
-      expect(tableOf(await handle('approvers for payments')).rows[0]![1]).toContain(`⟦@${ALICE}⟧ (config)`);
+      expect(tableOf(await handle('approvers for payments')).rows[0]![1]).toContain(`${mention(ALICE)} (config)`);
     });
   });
 
@@ -264,8 +264,8 @@ describe(`rightsizing commands on ${testDatabaseKind}`, () => {
       expect(table.columns.map((column) => column.title)).toEqual(['When (UTC)', 'Who', 'What', 'Change', 'Details']);
       const worker = await recordNamed('payments-worker-');
       expect(table.rows).toEqual([
-        ['2026-11-23 08:20', `⟦@${ALICE}⟧`, 'approve', 'pending → approved', `${worker.instanceName} (${worker.instanceId})`],
-        ['2026-11-23 08:00', `⟦@${ADMIN}⟧`, 'approvers', '0 approvers → 1 approver', ''],
+        ['2026-11-23 08:20', `${mention(ALICE)}`, 'approve', 'pending → approved', `${worker.instanceName} (${worker.instanceId})`],
+        ['2026-11-23 08:00', `${mention(ADMIN)}`, 'approvers', '0 approvers → 1 approver', ''],
       ]);
       expect(renderText(payments)).not.toContain('search');
 
