@@ -384,8 +384,9 @@ export async function serve(
     await digests?.runner.stop(10_000);
     await slack?.stop();
     await server.close();
-    // Let a running sync finish its window so its lease is released, but not for long.
-    await app.idle(10_000);
+    // Let a running sync finish its window so its lease is released, and a change under way on
+    // EC2 its step, but not for long (a change cut off is resumed by the next instance).
+    await Promise.all([app.idle(10_000), app.rightsizing.desk.idle(10_000)]);
     await app.close();
   };
   return { port: server.port, stop };

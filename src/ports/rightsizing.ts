@@ -196,6 +196,11 @@ export interface InstanceChange {
   readonly action: RightsizingAction;
   readonly currentType: string;
   readonly targetType: string | undefined;
+  /**
+   * An earlier attempt of the bot's was cut off (a restart) and may have stopped the instance:
+   * found stopped, it is changed and started again rather than left stopped.
+   */
+  readonly resume?: boolean | undefined;
 }
 
 /** Carries a change out on EC2, reporting each step; never throws for EC2's refusals (they are failed steps). */

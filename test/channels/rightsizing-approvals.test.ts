@@ -502,12 +502,14 @@ describe('carrying approved changes out (FINOPS_RIGHTSIZING_EXECUTE=apply)', () 
     const applied = await current(record, applying);
     expect(applied).toMatchObject({ status: 'applied', appliedAt: clock.now() });
     expect(stepsOf(applied)).toEqual([
+      // Written before EC2 is touched, so an instance that dies mid-way is resumed, not left stopped.
+      ['begun', true],
       ['stop', true],
       ['wait-stopped', true],
       ['modify', true],
       ['start', true],
     ]);
-    expect(applied.execution.every((step) => step.detail.startsWith('demo: '))).toBe(true);
+    expect(applied.execution.filter((step) => step.step !== 'begun').every((step) => step.detail.startsWith('demo: '))).toBe(true);
     expect(executor.applied - appliedBefore).toBe(1);
     expect(postsIn(APPLY_CHANNEL)).toHaveLength(1);
     expect(elsewhere).toEqual([]);
@@ -529,7 +531,7 @@ describe('carrying approved changes out (FINOPS_RIGHTSIZING_EXECUTE=apply)', () 
     await Promise.all([applying.app.rightsizing.desk.executeApproved(), instance('sweeper-2').executeApproved(), instance('sweeper-3').executeApproved()]);
     await quiet();
     expect(await current(record, applying)).toMatchObject({ status: 'applied' });
-    expect(stepsOf(await current(record, applying))).toHaveLength(4);
+    expect(stepsOf(await current(record, applying))).toHaveLength(5);
     expect(executor.applied - appliedBefore).toBe(1);
     expect(postsIn(FALLBACK).length + elsewhere.length - reportsBefore).toBe(1);
     expect(await historyOf(record)).toEqual([

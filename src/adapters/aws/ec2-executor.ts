@@ -126,11 +126,15 @@ export class Ec2InstanceExecutor implements InstanceExecutor {
     const found = await this.describe(client, change);
     const steps = [found.step];
     if (!found.ok) return steps;
-    const wasStopped = STOPPED.has(found.state);
+    const alreadyStopped = STOPPED.has(found.state);
+    // Stopped by the bot's own attempt that a restart cut off: started again at the end.
+    const wasStopped = alreadyStopped && !change.resume;
     const ids = { InstanceIds: [change.instanceId] };
 
-    if (wasStopped) {
-      steps.push(this.step('stop', true, `The instance was already ${found.state}; the bot will leave it stopped.`));
+    if (alreadyStopped) {
+      steps.push(
+        this.step('stop', true, wasStopped ? `The instance was already ${found.state}; the bot will leave it stopped.` : `The instance is ${found.state}, by the bot's earlier attempt that was cut off; it will be started again.`),
+      );
     } else {
       const stopped = await this.call('StopInstances', () => client.send(new StopInstancesCommand(ids)));
       const detail = change.action === 'terminate'

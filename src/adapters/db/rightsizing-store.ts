@@ -87,7 +87,7 @@ export class PgRightsizingStore implements RightsizingStore {
             .values(rows.slice(start, start + SAVE_BATCH))
             .onConflictDoUpdate({
               target: recommendations.key,
-              targetWhere: sql`${recommendations.status} <> 'expired'`,
+              targetWhere: LIVE,
               set: FIGURES_UPDATE,
               setWhere: sql`${recommendations.status} = 'pending' and ${differs(FIGURES)}`,
             })
@@ -101,7 +101,7 @@ export class PgRightsizingStore implements RightsizingStore {
           await tx
             .update(recommendations)
             .set({ seenAt: options.at })
-            .where(and(sql`${recommendations.status} <> 'expired'`, sql`${recommendations.key} in ${keys}`));
+            .where(and(LIVE, sql`${recommendations.key} in ${keys}`));
         }
         // Pending advice the source no longer reports is withdrawn (an empty report withdraws all).
         const expired = await tx
@@ -330,9 +330,14 @@ function differs(fields: readonly (typeof FIGURES)[number][]): SQL {
   return sql.raw(`(${list('rightsizing_recommendations')}) is distinct from (${list('excluded')})`);
 }
 
+/** Rows whose key is taken: a recommendation that expired or failed may come back as a new row. */
+const LIVE = sql`${recommendations.status} not in ('expired', 'failed')`;
+
 /** How a sync rewrites a pending recommendation whose figures changed. */
 const FIGURES_UPDATE = {
   ...Object.fromEntries(FIGURES.map((field) => [field, sql.raw(`excluded.${recommendations[field].name}`)])),
+  // Approvals given for another team's instance do not count for its new team.
+  approvals: sql.raw(`case when rightsizing_recommendations.team is distinct from excluded.team then '[]'::jsonb else rightsizing_recommendations.approvals end`),
   seenAt: sql.raw('excluded.seen_at'),
   version: sql.raw('rightsizing_recommendations.version + 1'),
 } satisfies Partial<Record<keyof RecommendationInsert, SQL>>;

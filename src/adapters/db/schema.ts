@@ -390,7 +390,7 @@ export interface StoredApprover {
 /**
  * Rightsizing recommendations (a smaller EC2 type, or stopping an idle instance), with their
  * approvals, decision and execution. `key` identifies the same advice across syncs; it is
- * unique among the rows not expired, so advice that expired and comes back is a new row.
+ * unique among the rows neither expired nor failed, so advice that comes back after either is a new row.
  * `version` grows with every change a message shows. An instance carrying a change out
  * holds it through `execution_holder` and `execution_claimed_at` (a stale claim may be taken
  * over). Amounts are exact numerics; `team` '' is an instance without the team tag.
@@ -430,7 +430,7 @@ export const rightsizingRecommendations = pgTable(
     seenAt: timestamp('seen_at', { withTimezone: true }).notNull(),
   },
   (table) => [
-    uniqueIndex('rightsizing_recommendations_key_idx').on(table.key).where(sql`${table.status} <> 'expired'`),
+    uniqueIndex('rightsizing_recommendations_key_idx').on(table.key).where(sql`${table.status} not in ('expired', 'failed')`),
     index('rightsizing_recommendations_team_status_idx').on(table.team, table.status),
     check('rightsizing_recommendations_status_check', sql`${table.status} in ('pending', 'approved', 'rejected', 'expired', 'applied', 'failed')`),
     check('rightsizing_recommendations_action_check', sql`${table.action} in ('modify', 'terminate')`),

@@ -61,6 +61,9 @@ export type DeskResult =
 const SYNC_EVERY_MS = 20 * 3_600_000;
 /** An execution claim left this long without a result may be taken over (an instance died mid-way). */
 const EXECUTION_STALE_MS = 30 * 60_000;
+/** The execution step written before the bot touches EC2 for real. */
+const BEGUN = 'begun';
+
 /** Longest reason kept for a rejection. */
 export const MAX_REASON_LENGTH = 500;
 
@@ -205,9 +208,15 @@ export class RightsizingDesk {
   private async executeAll(): Promise<number> {
     const mode = this.deps.settings.execute;
     let handled = 0;
+    const lastSyncedAt = this.deps.source ? await this.deps.store.lastSyncedAt() : undefined;
     for (const record of await this.deps.store.awaitingExecution(this.deps.clock.now(), EXECUTION_STALE_MS)) {
       // A dry run is reported once; switching to `apply` later carries the change out.
       if (mode === 'dry-run' && record.execution.some((step) => step.step.startsWith('dry-run'))) continue;
+      const stale = this.staleApproval(record, lastSyncedAt);
+      if (stale) {
+        await this.failStale(record, stale);
+        continue;
+      }
       if (!(await this.deps.store.claimExecution(record.id, this.deps.holder, this.deps.clock.now(), EXECUTION_STALE_MS))) continue;
       await this.execute(record, mode === 'apply' ? 'apply' : 'dry-run');
       handled++;
@@ -215,10 +224,22 @@ export class RightsizingDesk {
     return handled;
   }
 
-  private async execute(record: RightsizingRecord, mode: 'dry-run' | 'apply'): Promise<void> {
+  private async execute(claimed: RightsizingRecord, mode: 'dry-run' | 'apply'): Promise<void> {
     // Reported where the deciding approval was clicked (the team's channels when unknown).
-    const where = record.approvals.at(-1)?.source;
-    const change = { accountId: record.accountId, region: record.region, instanceId: record.instanceId, action: record.action, currentType: record.currentType, targetType: record.targetType };
+    const where = claimed.approvals.at(-1)?.source;
+    let record = claimed;
+    let resume = false;
+    if (mode === 'apply') {
+      // Written before EC2 is touched: if this instance dies mid-way, whoever takes the change
+      // over knows the bot may have stopped the instance, and starts it again.
+      resume = claimed.execution.some((step) => step.step === BEGUN);
+      const begun = await this.deps.store.transition(claimed.id, (current) =>
+        current.status === 'approved' ? { next: { ...current, execution: [...current.execution, { step: BEGUN, ok: true, detail: `the bot began the change (${this.deps.holder})`, at: this.deps.clock.now() }] }, audit: [] } : undefined,
+      );
+      if (!begun?.changed) return;
+      record = begun.record;
+    }
+    const change = { accountId: record.accountId, region: record.region, instanceId: record.instanceId, action: record.action, currentType: record.currentType, targetType: record.targetType, resume };
     const steps = mode === 'apply' ? await this.deps.executor!.apply(change) : (await this.deps.executor!.dryRun(change)).map((step) => ({ ...step, step: `dry-run: ${step.step}` }));
     const failed = steps.find((step) => !step.ok);
     const at = this.deps.clock.now();
@@ -234,6 +255,32 @@ export class RightsizingDesk {
       return { next, audit: [auditOf(current, next, { actor: 'system', action: failed ? 'fail' : 'apply', at, source: undefined, note: failed ? `${failed.step}: ${failed.detail}` : `${steps.length} steps` })] };
     });
     if (result?.changed) await this.tell(result.record.team, executionReport(result.record, steps, mode), where);
+  }
+
+  /**
+   * Why an approval is too old to carry out now (execution was switched on long after it, or
+   * the source stopped recommending it); undefined when it may go ahead.
+   */
+  private staleApproval(record: RightsizingRecord, lastSyncedAt: Date | undefined): string | undefined {
+    const now = this.deps.clock.now().getTime();
+    const decidedAt = record.decidedAt?.getTime() ?? now;
+    if (now - decidedAt > this.deps.settings.expireDays * 86_400_000) return `approved more than ${this.deps.settings.expireDays} days ago, so not carried out now; it is offered again if still recommended`;
+    if (lastSyncedAt && record.seenAt.getTime() < lastSyncedAt.getTime()) return 'the source no longer recommends it, so it was not carried out';
+    return undefined;
+  }
+
+  /** Closes an approval too old to carry out as failed (a later sync may offer it again), with the reason. */
+  private async failStale(record: RightsizingRecord, reason: string): Promise<void> {
+    const at = this.deps.clock.now();
+    await this.deps.store.transition(record.id, (current) => {
+      const outcome = applyDecision(current, { kind: 'failed', at, reason });
+      return outcome.changed ? { next: outcome.next, audit: [auditOf(current, outcome.next, { actor: 'system', action: 'fail', at, source: undefined, note: reason })] } : undefined;
+    });
+  }
+
+  /** Resolves when no execution pass is running here, or after `timeoutMs` (a stopping bot lets a change under way finish). */
+  async idle(timeoutMs: number): Promise<void> {
+    if (this.executing) await Promise.race([this.executing, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
   }
 
   /** Measures and reports the saving of changes applied 30 days ago or more; returns how many were reported. */

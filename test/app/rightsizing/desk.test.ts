@@ -508,6 +508,7 @@ describe(`the rightsizing desk on ${testDatabaseKind}`, () => {
       const record = await recordOf(PAYMENTS_API);
       expect(record).toMatchObject({ status: 'applied', appliedAt: at(HOUR), decidedBy: ALICE });
       expect(record.execution.map((step) => [step.step, step.ok])).toEqual([
+        ['begun', true],
         ['describe', true],
         ['stop', true],
         ['wait-stopped', true],
@@ -518,7 +519,7 @@ describe(`the rightsizing desk on ${testDatabaseKind}`, () => {
       expect(ec2.commandCalls(ModifyInstanceAttributeCommand).map((call) => call.args[0].input)).toEqual([{ InstanceId: PAYMENTS_API.instanceId, InstanceType: { Value: 'm6i.xlarge' } }]);
       expect(ec2.commandCalls(StartInstancesCommand)).toHaveLength(1);
 
-      expect((await auditLog())[0]).toMatchObject({ actor: 'system', action: 'apply', before: { status: 'approved' }, after: { status: 'applied', steps: 5 }, note: `${label(PAYMENTS_API)}: 5 steps` });
+      expect((await auditLog())[0]).toMatchObject({ actor: 'system', action: 'apply', before: { status: 'approved' }, after: { status: 'applied', steps: 6 }, note: `${label(PAYMENTS_API)}: 5 steps` });
       expect(reports).toHaveLength(1);
       expect(reports[0]!.where).toEqual(SLACK_MESSAGE);
       const text = renderText(reports[0]!.reply);
@@ -532,6 +533,49 @@ describe(`the rightsizing desk on ${testDatabaseKind}`, () => {
       expect(reports).toHaveLength(1);
     });
 
+    it('with apply: a change another instance began and never finished (it died after stopping the instance) is resumed: changed and started, not left stopped', async () => {
+      ec2.on(DescribeInstancesCommand).resolves(described(PAYMENTS_API, 'stopped'));
+      ec2.on(ModifyInstanceAttributeCommand).resolves({});
+      ec2.on(StartInstancesCommand).resolves({});
+      await deskWith().sync();
+      clock.set(at(HOUR).toISOString());
+      expect(await decide(deskWith(), PAYMENTS_API, ALICE)).toMatchObject({ ok: true, changed: true });
+      // The dead instance had claimed it and written that it began, then nothing.
+      const approved = await recordOf(PAYMENTS_API);
+      expect(await store.claimExecution(approved.id, 'dead-instance', at(HOUR), 30 * 60_000)).toBe(true);
+      await store.transition(approved.id, (current) => ({ next: { ...current, execution: [{ step: 'begun', ok: true, detail: 'the bot began the change (dead-instance)', at: at(HOUR) }] }, audit: [] }));
+
+      clock.set(at(2 * HOUR).toISOString());
+      const desk = deskWith({ settings: { execute: 'apply' }, executor: executor() });
+      expect(await desk.executeApproved()).toBe(1);
+
+      const record = await recordOf(PAYMENTS_API);
+      expect(record.status).toBe('applied');
+      expect(record.execution.map((step) => step.step)).toEqual(['begun', 'begun', 'describe', 'stop', 'wait-stopped', 'modify', 'start']);
+      expect(record.execution[3]!.detail).toBe("The instance is stopped, by the bot's earlier attempt that was cut off; it will be started again.");
+      expect(ec2.commandCalls(StopInstancesCommand)).toHaveLength(0);
+      expect(ec2.commandCalls(StartInstancesCommand).map((call) => call.args[0].input)).toEqual([{ InstanceIds: [PAYMENTS_API.instanceId] }]);
+    });
+
+    it('with apply: an approval from before execution was switched on (older than the expiry) is closed as failed, not carried out; a later sync offers it again', async () => {
+      const off = deskWith();
+      await off.sync();
+      clock.set(at(HOUR).toISOString());
+      expect(await decide(off, PAYMENTS_API, ALICE)).toMatchObject({ ok: true, changed: true });
+      clock.set(at(20 * DAY).toISOString());
+      const desk = deskWith({ settings: { execute: 'apply' }, executor: executor() });
+      expect(await desk.executeApproved()).toBe(0);
+
+      const closed = (await store.list({})).find((record) => record.key === PAYMENTS_API.key && record.status === 'failed');
+      expect(closed?.reason).toBe('approved more than 14 days ago, so not carried out now; it is offered again if still recommended');
+      expect(ec2.calls()).toHaveLength(0);
+      expect((await auditLog())[0]).toMatchObject({ actor: 'system', action: 'fail', before: { status: 'approved' }, after: { status: 'failed' } });
+      // A forced read, as a day later: AWS still recommends it, so it is offered again, as a new recommendation.
+      await desk.sync({ force: true });
+      const again = (await store.list({})).filter((record) => record.key === PAYMENTS_API.key).map((record) => record.status);
+      expect(again.sort()).toEqual(['failed', 'pending']);
+    });
+
     it('with apply: a refused type change marks it failed with the reason, after starting the instance again', async () => {
       ec2.on(DescribeInstancesCommand).resolvesOnce(described(PAYMENTS_API, 'running')).resolves(described(PAYMENTS_API, 'stopped'));
       ec2.on(StopInstancesCommand).resolves({});
@@ -543,13 +587,14 @@ describe(`the rightsizing desk on ${testDatabaseKind}`, () => {
       const record = await recordOf(PAYMENTS_API);
       expect(record).toMatchObject({ status: 'failed', reason, appliedAt: undefined });
       expect(record.execution.map((step) => [step.step, step.ok])).toEqual([
+        ['begun', true],
         ['describe', true],
         ['stop', true],
         ['wait-stopped', true],
         ['modify', false],
         ['restart', true],
       ]);
-      expect(record.execution[4]!.detail).toBe('Started the instance again as m6i.2xlarge, since the change did not go through.');
+      expect(record.execution[5]!.detail).toBe('Started the instance again as m6i.2xlarge, since the change did not go through.');
       expect(ec2.commandCalls(StartInstancesCommand).map((call) => call.args[0].input)).toEqual([{ InstanceIds: [PAYMENTS_API.instanceId] }]);
       expect((await auditLog())[0]).toMatchObject({ actor: 'system', action: 'fail', after: { status: 'failed' }, note: `${label(PAYMENTS_API)}: ${reason}` });
       const text = renderText(reports[0]!.reply);

@@ -1,0 +1,2 @@
+DROP INDEX "rightsizing_recommendations_key_idx";--> statement-breakpoint
+CREATE UNIQUE INDEX "rightsizing_recommendations_key_idx" ON "rightsizing_recommendations" USING btree ("key") WHERE "rightsizing_recommendations"."status" not in ('expired', 'failed');
