@@ -440,7 +440,7 @@ export function slackChannelFor(slack: NonNullable<Config['slack']>, app: FinOps
     anomalies: { decide: (request) => app.monitor().decide(request), redrawn: (id, conversation, version) => app.monitor().redrawn(id, conversation, version) },
     rightsizing: {
       decide: (request) => app.rightsizing.desk.decide(request),
-      check: (id, userId) => app.rightsizing.desk.check(id, userId),
+      check: (id, userId, conversationId) => app.rightsizing.desk.check(id, userId, conversationId),
       view: (scope, conversationId) =>
         rightsizingView({ ...app.handlerDeps, rightsizing: app.rightsizing }, scope === '*' ? undefined : scope, accessFor(app.handlerDeps, { conversationId }), true),
     },

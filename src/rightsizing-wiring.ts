@@ -16,6 +16,7 @@ import { DemoInstanceExecutor, DemoRightsizingSource } from './adapters/demo/dem
 import type { RightsizingServices } from './app/report-context.js';
 import { ApproverPolicy } from './app/rightsizing/approver-policy.js';
 import { RightsizingDesk } from './app/rightsizing/desk.js';
+import { accessFor, maySee } from './app/team-access.js';
 import type { Config } from './config.js';
 import { FinOpsError } from './core/errors.js';
 import { parseAmount } from './core/money.js';
@@ -64,6 +65,7 @@ export function rightsizingServices(
     },
     source,
     executor,
+    conversationSees: (conversationId, team) => maySee(accessFor({ settings: { channelTeams: config.ai.channelTeams } }, { conversationId }), team),
     report: async (team, reply, where) => {
       const slack = deps.notifiers().get('slack');
       if (!slack) return;

@@ -184,7 +184,7 @@ export class CommandEngine {
       case 'ai-usage':
         return handleAiUsage({ ...this.deps, usage: this.deps.ai!.usage!, modelId: this.deps.ai?.model?.modelId }, command);
       case 'status':
-        return handleStatus(this.deps, this.deps.ai?.model?.modelId);
+        return handleStatus(this.deps, this.deps.ai?.model?.modelId, access);
       case 'digest':
         return handleDigest(this.deps, { ...command, team: permittedTeam(access, command.team) });
       case 'subscribe':

@@ -3,12 +3,13 @@ import { formatAmount, formatCents, sumAmounts } from '../../core/money.js';
 import type { Reply } from '../../core/reply.js';
 import { addDays, startOfMonth, todayIn } from '../../core/period.js';
 import { formatInstant, freshnessOf, freshnessText, type HandlerDeps } from '../report-context.js';
+import { ALL_TEAMS, maySee, type TeamAccess } from '../team-access.js';
 
 /** Price of one Cost Explorer API request, in cents. */
 export const COST_EXPLORER_REQUEST_CENTS = 1n;
 
 /** What the bot watches: anomalies found lately and still open, how many teams have a budget, open rightsizing. */
-async function watchFields(deps: HandlerDeps, today: string): Promise<{ label: string; value: string }[]> {
+async function watchFields(deps: HandlerDeps, today: string, access: TeamAccess): Promise<{ label: string; value: string }[]> {
   const fields: { label: string; value: string }[] = [];
   if (deps.anomalies) {
     const recent = await deps.anomalies.listOverlapping({ start: addDays(today, -30), end: addDays(today, 1) });
@@ -24,7 +25,9 @@ async function watchFields(deps: HandlerDeps, today: string): Promise<{ label: s
     fields.push({ label: 'Budgets', value: budgets.length === 0 ? 'none set (`budget set TEAM AMOUNT`)' : `${budgets.length} team${budgets.length === 1 ? '' : 's'} (\`budget\` shows where each stands)` });
   }
   if (deps.rightsizing) {
-    const [open, lastSyncedAt] = await Promise.all([deps.rightsizing.store.list({ statuses: ['pending'] }), deps.rightsizing.store.lastSyncedAt()]);
+    const [all, lastSyncedAt] = await Promise.all([deps.rightsizing.store.list({ statuses: ['pending'] }), deps.rightsizing.store.lastSyncedAt()]);
+    // Only the teams this conversation may see (FINOPS_CHANNEL_TEAMS).
+    const open = all.filter((record) => maySee(access, record.team));
     const saving = open.length === 0 ? '' : `, ${formatAmount(sumAmounts(open.map((record) => record.monthlySavings)), open[0]!.currency)} a month`;
     const read = lastSyncedAt ? `read ${formatInstant(lastSyncedAt, deps.settings.timeZone)}` : 'not read yet';
     fields.push({ label: 'Rightsizing', value: `${open.length} open${saving}; ${read}; approvals execute: ${deps.rightsizing.desk.settings.execute} (\`rightsizing\` lists them)` });
@@ -32,8 +35,8 @@ async function watchFields(deps: HandlerDeps, today: string): Promise<{ label: s
   return fields;
 }
 
-/** Answers `status`; `aiModel` is the configured model id (undefined: deterministic explanations). */
-export async function handleStatus(deps: HandlerDeps, aiModel?: string): Promise<Reply> {
+/** Answers `status`; `aiModel` is the configured model id (undefined: deterministic explanations); `access` limits team figures. */
+export async function handleStatus(deps: HandlerDeps, aiModel?: string, access: TeamAccess = ALL_TEAMS): Promise<Reply> {
   const now = deps.clock.now();
   const states = await deps.store.getSyncStates();
   const freshness = freshnessOf(states, deps.settings.facets);
@@ -55,7 +58,7 @@ export async function handleStatus(deps: HandlerDeps, aiModel?: string): Promise
           { label: 'Cost Explorer requests today (UTC)', value: `${day.requests} (${formatCents(BigInt(day.requests) * COST_EXPLORER_REQUEST_CENTS, 'USD')})` },
           { label: 'This month', value: `${month.requests} (${formatCents(BigInt(month.requests) * COST_EXPLORER_REQUEST_CENTS, 'USD')})` },
           { label: 'AI answers', value: aiModel ? `Amazon Bedrock \`${aiModel}\` (\`ai-usage\` shows what they cost)` : 'deterministic explanations from the data (BEDROCK_MODEL_ID is not set)' },
-          ...(await watchFields(deps, today)),
+          ...(await watchFields(deps, today, access)),
         ],
       },
       {

@@ -48,6 +48,8 @@ export interface DeskDeps {
   readonly settings: DeskSettings;
   readonly source?: RightsizingSource | undefined;
   readonly executor?: InstanceExecutor | undefined;
+  /** Whether a conversation may see (and so decide) a team's recommendations (FINOPS_CHANNEL_TEAMS); absent: every one may. */
+  readonly conversationSees?: ((conversationId: string | undefined, team: string) => boolean) | undefined;
   /** Posts a report about a team's recommendation (execution steps, realised saving) where the team reads it. */
   readonly report?: ((team: string, reply: Reply, where: SourceMessage | undefined) => Promise<void>) | undefined;
 }
@@ -105,7 +107,7 @@ export class RightsizingDesk {
   async decide(request: { id: number; decision: RightsizingDecision; userId: string; reason?: string | undefined; source: SourceMessage }): Promise<DeskResult> {
     const current = await this.deps.store.get(request.id);
     if (!current) return { ok: false, reason: 'This recommendation no longer exists.' };
-    const refused = await this.refusalFor(current, request.userId);
+    const refused = await this.refusalFor(current, request.userId, request.source.conversationId);
     if (refused !== undefined) {
       this.deps.logger.warn({ component: 'rightsizing', recommendation: current.id, user: request.userId, decision: request.decision }, 'refused a rightsizing decision from someone who is not an approver');
       return { ok: false, reason: refused };
@@ -153,11 +155,11 @@ export class RightsizingDesk {
    * Whether `userId` could decide recommendation `id` now, with a one-line summary of it (a
    * rejection's form shows it); a refusal says why.
    */
-  async check(id: number, userId: string): Promise<{ ok: true; summary: string } | { ok: false; reason: string }> {
+  async check(id: number, userId: string, conversationId?: string): Promise<{ ok: true; summary: string } | { ok: false; reason: string }> {
     const record = await this.deps.store.get(id);
     if (!record) return { ok: false, reason: 'This recommendation no longer exists.' };
     if (record.status !== 'pending') return { ok: false, reason: unchangedNote({ kind: 'already-decided', status: record.status, by: record.decidedBy, at: record.decidedAt }) };
-    const refused = await this.refusalFor(record, userId);
+    const refused = await this.refusalFor(record, userId, conversationId);
     if (refused !== undefined) return { ok: false, reason: refused };
     return { ok: true, summary: `${instanceLabel(record)}: ${changeLabel(record)}, saving ${formatAmount(record.monthlySavings, record.currency)} a month` };
   }
@@ -324,7 +326,9 @@ export class RightsizingDesk {
   }
 
   /** Why `userId` may not decide `record`'s team's recommendations; undefined when they may. */
-  private async refusalFor(record: RightsizingRecord, userId: string): Promise<string | undefined> {
+  private async refusalFor(record: RightsizingRecord, userId: string, conversationId: string | undefined): Promise<string | undefined> {
+    // A list from before the conversation was confined to other teams decides nothing here.
+    if (this.deps.conversationSees && !this.deps.conversationSees(conversationId, record.team)) return 'This conversation cannot see that recommendation’s team, so it cannot decide it.';
     try {
       if (await this.deps.policy.mayApprove(record.team, userId)) return undefined;
     } catch (error) {

@@ -26,13 +26,17 @@ import { respondOrLog } from './slack-replies.js';
 export const REJECT_MODAL_ID = 'rightsizing_reject_reason';
 const REASON_BLOCK = 'reason';
 const REASON_INPUT = 'reason_text';
+/** How long a reject form's submission waits for the decision before closing (Slack allows 3 seconds). */
+const MODAL_ANSWER_MS = 2_000;
+/** How long Reject waits for the approver check before opening the form anyway. */
+const CHECK_BEFORE_MODAL_MS = 1_500;
 const REDRAW_FAILED = 'Your decision is recorded, but I could not redraw the list just now; ask `rightsizing` again to see it.';
 
 /** What the Slack channel needs to take decisions on recommendations. */
 export interface SlackRightsizingDesk {
   decide(request: { id: number; decision: RightsizingDecision; userId: string; reason?: string | undefined; source: SourceMessage }): Promise<DeskResult>;
   /** Whether `userId` could decide recommendation `id` now (checked before the reason is asked for). */
-  check(id: number, userId: string): Promise<{ ok: true; summary: string } | { ok: false; reason: string }>;
+  check(id: number, userId: string, conversationId: string | undefined): Promise<{ ok: true; summary: string } | { ok: false; reason: string }>;
   /** The list the button was in (`scope`: a team, or '*'), as it reads now for `conversationId`. */
   view(scope: string, conversationId: string | undefined): Promise<Reply>;
 }
@@ -84,21 +88,22 @@ export function registerRightsizingListeners(app: App, deps: RightsizingListener
       await ack({ response_action: 'errors', errors: { [REASON_BLOCK]: 'Say why, so the team knows.' } });
       return;
     }
-    // Decided before the modal closes, so a refusal shows in it (a row lock and two writes: well within Slack's 3 seconds).
-    let result: DeskResult;
-    try {
-      result = await deps.desk.decide({ id: metadata.id, decision: 'reject', userId: body.user.id, reason, source: sourceOf(metadata.channel, metadata.messageTs) });
-    } catch (error) {
-      log.error({ err: error, recommendation: metadata.id }, 'could not record a rightsizing rejection');
-      await ack({ response_action: 'errors', errors: { [REASON_BLOCK]: 'I could not record that just now (the details are logged); please try again in a minute.' } });
-      return;
-    }
-    if (!result.ok) {
-      await ack({ response_action: 'errors', errors: { [REASON_BLOCK]: plain(result.reason) } });
+    // Decided while the modal waits, so a refusal shows in it; a decision slower than Slack's
+    // 3 seconds allow closes the modal first and answers under the list instead.
+    const deciding = deps.desk
+      .decide({ id: metadata.id, decision: 'reject', userId: body.user.id, reason, source: sourceOf(metadata.channel, metadata.messageTs) })
+      .catch((error: unknown): DeskResult => {
+        log.error({ err: error, recommendation: metadata.id }, 'could not record a rightsizing rejection');
+        return { ok: false, reason: 'I could not record that just now (the details are logged); please try again in a minute.' };
+      });
+    const quick = await within(deciding, MODAL_ANSWER_MS);
+    if (quick && !quick.ok) {
+      await ack({ response_action: 'errors', errors: { [REASON_BLOCK]: plain(quick.reason) } });
       return;
     }
     await ack();
-    await deps.answers.run(() => redraw(metadata, result.ok && !result.changed ? result.note : undefined));
+    const result = quick ?? (await deciding);
+    await deps.answers.run(() => (result.ok ? redraw(metadata, result.changed ? undefined : result.note) : tell(metadata, result.reason)));
   });
 
   /** Approve, or Mark applied: decided on the click, the list redrawn in place. */
@@ -136,26 +141,33 @@ export function registerRightsizingListeners(app: App, deps: RightsizingListener
       await privately('This button cannot be used here.');
       return;
     }
-    let check: Awaited<ReturnType<SlackRightsizingDesk['check']>>;
-    try {
-      check = await deps.desk.check(button.id, body.user.id);
-    } catch (error) {
-      log.error({ err: error, recommendation: button.id }, 'could not check a rightsizing rejection');
-      await privately('I could not check that just now (the details are logged); please try again in a minute.');
-      return;
-    }
-    if (!check.ok) {
+    // The trigger id lasts 3 seconds: a check slower than a second and a half opens the form
+    // anyway (the submission is checked again).
+    const checking = deps.desk.check(button.id, body.user.id, body.channel?.id).catch((error: unknown) => {
+      log.warn({ err: error, recommendation: button.id }, 'could not check a rightsizing rejection before asking for the reason');
+      return undefined;
+    });
+    const check = await within(checking, CHECK_BEFORE_MODAL_MS);
+    if (check && !check.ok) {
       await privately(check.reason);
       return;
     }
     const container = body.container as { message_ts?: string } | undefined;
     const metadata: ModalMetadata = { id: button.id, scope: button.scope, channel: body.channel?.id, messageTs: container?.message_ts, responseUrl: body.response_url };
     try {
-      await client.views.open({ trigger_id: body.trigger_id, view: rejectModal(check.summary, metadata) });
+      await client.views.open({ trigger_id: body.trigger_id, view: rejectModal(check?.summary ?? 'Rejecting a rightsizing recommendation.', metadata) });
     } catch (error) {
       log.warn({ slackError: slackErrorCode(error), method: 'views.open' }, 'could not open the rejection modal');
       await privately('I could not open the form for the reason (Slack allows 3 seconds); please click Reject again.');
     }
+  };
+
+  /** Says something to the clicker only, under the list the modal was opened from. */
+  const tell = async (metadata: ModalMetadata, text: string): Promise<void> => {
+    if (!metadata.responseUrl) return;
+    await deps
+      .fetch(metadata.responseUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, text: escapeSlack(plainMentions(text)) }) })
+      .catch((error: unknown) => log.warn({ err: error instanceof Error ? error.message : String(error), method: 'response_url' }, 'could not answer a rightsizing rejection'));
   };
 
   /** The list as it reads now; undefined (logged) when it cannot be read, the decision being stored already. */
@@ -212,6 +224,17 @@ function readMetadata(text: string): ModalMetadata | undefined {
     return typeof parsed.id === 'number' && typeof parsed.scope === 'string' ? (parsed as ModalMetadata) : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** `work`'s result if it settles within `ms`, else undefined (it goes on). */
+async function within<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

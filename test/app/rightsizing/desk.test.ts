@@ -118,7 +118,7 @@ describe(`the rightsizing desk on ${testDatabaseKind}`, () => {
     metric: 'UnblendedCost',
     ...extra,
   });
-  const deskWith = (options: { settings?: Partial<DeskSettings>; source?: RightsizingSource; executor?: InstanceExecutor } = {}) =>
+  const deskWith = (options: { settings?: Partial<DeskSettings>; source?: RightsizingSource; executor?: InstanceExecutor; conversationSees?: (conversationId: string | undefined, team: string) => boolean } = {}) =>
     new RightsizingDesk({
       store,
       costs,
@@ -130,6 +130,7 @@ describe(`the rightsizing desk on ${testDatabaseKind}`, () => {
       source: options.source ?? new DemoRightsizingSource(),
       executor: options.executor,
       report: async (team, reply, where) => void reports.push({ team, reply, where }),
+      conversationSees: options.conversationSees,
     });
 
   /** The stored recommendation for a demo candidate (the live one: not a withdrawn copy). */
@@ -361,6 +362,20 @@ describe(`the rightsizing desk on ${testDatabaseKind}`, () => {
       // A very long reason is kept to 500 characters.
       const long = await decide(desk, PAYMENTS_WORKER, ALICE, 'reject', 'x'.repeat(2_000));
       expect(long.ok && long.record.reason).toBe('x'.repeat(500));
+    });
+  });
+
+  describe('confined conversations', () => {
+    it("refuses a decision from a conversation confined to other teams (a list from before it was confined), even by the team's approver; nothing is written", async () => {
+      const desk = deskWith({ conversationSees: (conversationId, team) => conversationId !== 'C0SEARCHONLY' || team === 'search' });
+      await desk.sync();
+      const record = await recordOf(PAYMENTS_API);
+      const elsewhere = await desk.decide({ id: record.id, decision: 'approve', userId: ALICE, source: { platform: 'slack', conversationId: 'C0SEARCHONLY', messageId: '1.1' } });
+      expect(elsewhere).toEqual({ ok: false, reason: 'This conversation cannot see that recommendation’s team, so it cannot decide it.' });
+      expect(await desk.check(record.id, ALICE, 'C0SEARCHONLY')).toEqual({ ok: false, reason: 'This conversation cannot see that recommendation’s team, so it cannot decide it.' });
+      expect((await recordOf(PAYMENTS_API)).status).toBe('pending');
+      expect(await auditLog()).toEqual([]);
+      expect(await decide(desk, PAYMENTS_API, ALICE)).toMatchObject({ ok: true, changed: true });
     });
   });
 

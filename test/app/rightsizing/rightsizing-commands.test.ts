@@ -171,6 +171,9 @@ describe(`rightsizing commands on ${testDatabaseKind}`, () => {
       expect(renderText(refused)).not.toContain('search-');
       // Elsewhere the same person sees every team.
       expect(headline(await run('rightsizing', slack(ALICE)))).toMatchObject({ open: 15 });
+      // `status` counts only what the channel may see, too.
+      expect(await run('status', confined)).toMatch(/Rightsizing\s+3 open, USD 509\.83 a month;/);
+      expect(await run('status', slack(ALICE))).toMatch(/Rightsizing\s+15 open, USD 4,494\.17 a month;/);
     });
   });
 
