@@ -162,12 +162,25 @@ export class Ec2InstanceExecutor implements InstanceExecutor {
       return steps;
     }
     const started = await this.call('StartInstances', () => client.send(new StartInstancesCommand(ids)));
-    steps.push(
-      started === undefined
-        ? this.step('start', true, `Started the instance as ${change.targetType}.`)
-        : this.failed('start', 'StartInstances', started, change, ` It is stopped, now as ${change.targetType}: start it by hand.`),
-    );
-    return steps;
+    if (started === undefined) {
+      steps.push(this.step('start', true, `Started the instance as ${change.targetType}.`));
+      return steps;
+    }
+    // The new type would not start (no capacity for it, say): back to the old type, and started.
+    steps.push(this.failed('start', 'StartInstances', started, change));
+    return this.revert(client, change, steps);
+  }
+
+  /** After the new type failed to start: the old type again, then a start (each its own step). */
+  private async revert(client: EC2Client, change: InstanceChange, steps: ExecutionStep[]): Promise<ExecutionStep[]> {
+    const back = new ModifyInstanceAttributeCommand({ InstanceId: change.instanceId, InstanceType: { Value: change.currentType } });
+    const reverted = await this.call('ModifyInstanceAttribute', () => client.send(back));
+    if (reverted !== undefined) {
+      steps.push(this.failed('revert', 'ModifyInstanceAttribute', reverted, change, ` It is stopped, now as ${change.targetType}: start it by hand.`));
+      return steps;
+    }
+    steps.push(this.step('revert', true, `Changed the type back to ${change.currentType}.`));
+    return this.restartIfStopped(client, change, steps, false);
   }
 
   /** After a failure that followed the bot's own stop: starts the instance again (its own step). */

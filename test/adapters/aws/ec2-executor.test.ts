@@ -235,17 +235,40 @@ describe('Ec2InstanceExecutor with a mocked EC2 client', () => {
       expect(mock.commandCalls(ModifyInstanceAttributeCommand)).toHaveLength(0);
     });
 
-    it('reports a start refused after the change, saying the instance is left stopped', async () => {
+    it('when the new type will not start, changes the type back and starts the instance as it was', async () => {
       // Prepare
       mock.on(DescribeInstancesCommand).resolvesOnce(described(resize, 'running')).resolves(described(resize, 'stopped'));
       mock.on(StopInstancesCommand).resolves({});
       mock.on(ModifyInstanceAttributeCommand).resolves({});
+      mock.on(StartInstancesCommand).rejectsOnce(ec2Error('InsufficientInstanceCapacity')).resolves({});
+      // Act
+      const steps = await executor.apply(resize);
+      // Assess
+      expect(steps.map((step) => [step.step, step.ok])).toEqual([
+        ['describe', true],
+        ['stop', true],
+        ['wait-stopped', true],
+        ['modify', true],
+        ['start', false],
+        ['revert', true],
+        ['restart', true],
+      ]);
+      expect(steps[4]!.detail).toMatch(/InsufficientInstanceCapacity/);
+      expect(mock.commandCalls(ModifyInstanceAttributeCommand).map((call) => call.args[0].input.InstanceType?.Value)).toEqual([resize.targetType, resize.currentType]);
+      expect(mock.commandCalls(StartInstancesCommand)).toHaveLength(2);
+    });
+
+    it('says the instance is left stopped, as the new type, when even changing back is refused', async () => {
+      // Prepare
+      mock.on(DescribeInstancesCommand).resolvesOnce(described(resize, 'running')).resolves(described(resize, 'stopped'));
+      mock.on(StopInstancesCommand).resolves({});
+      mock.on(ModifyInstanceAttributeCommand).resolvesOnce({}).rejects(ec2Error('IncorrectInstanceState'));
       mock.on(StartInstancesCommand).rejects(ec2Error('InsufficientInstanceCapacity'));
       // Act
       const steps = await executor.apply(resize);
       // Assess
-      expect(steps.at(-1)).toMatchObject({ step: 'start', ok: false });
-      expect(steps.at(-1)!.detail).toMatch(/InsufficientInstanceCapacity.*stopped, now as m5\.xlarge: start it by hand/);
+      expect(steps.at(-1)).toMatchObject({ step: 'revert', ok: false });
+      expect(steps.at(-1)!.detail).toMatch(/stopped, now as m5\.xlarge: start it by hand/);
     });
 
     it('only stops an instance recommended for termination, and says it can be started again', async () => {
