@@ -174,6 +174,11 @@ export interface RightsizingStore {
    * same transaction; returns the list it replaced.
    */
   setApprovers(change: TeamApprovers): Promise<readonly Approver[]>;
+  /**
+   * Edits a team's approvers on the list as it is now (locked, so two admins editing at once
+   * both count), with an audit entry; an edit that changes nothing writes nothing.
+   */
+  editApprovers(team: string, edit: (current: readonly Approver[]) => readonly Approver[], by: { setBy: string; setAt: Date }): Promise<{ before: readonly Approver[]; after: readonly Approver[] }>;
 }
 
 /** Where recommendations come from. */

@@ -270,48 +270,48 @@ export class PgRightsizingStore implements RightsizingStore {
   }
 
   async setApprovers(change: TeamApprovers): Promise<readonly Approver[]> {
-    const approvers = change.approvers.map(toStoredApprover);
+    return (await this.editApprovers(change.team, () => change.approvers, { setBy: change.setBy, setAt: change.setAt }, { always: true })).before;
+  }
+
+  async editApprovers(
+    team: string,
+    edit: (current: readonly Approver[]) => readonly Approver[],
+    by: { setBy: string; setAt: Date },
+    options: { always?: boolean } = {},
+  ): Promise<{ before: readonly Approver[]; after: readonly Approver[] }> {
     // The old row is read locked, in the transaction that replaces it, so two people changing
-    // one team's approvers at once each get back (and audit) the list their change replaced.
+    // one team's approvers at once each edit (and audit) the list the other one left.
     return guard(() =>
       this.db.transaction(async (tx) => {
-        let replaced: Approver[] | undefined;
         for (;;) {
-          const [old] = await tx.select().from(rightsizingApprovers).where(eq(rightsizingApprovers.team, change.team)).for('update');
+          const [old] = await tx.select().from(rightsizingApprovers).where(eq(rightsizingApprovers.team, team)).for('update');
+          const before = old ? old.approvers.map(fromStoredApprover) : [];
+          const after = [...edit(before)];
+          if (!options.always && sameApprovers(before, after)) return { before, after: before };
+          const approvers = after.map(toStoredApprover);
           if (old) {
-            replaced = old.approvers.map(fromStoredApprover);
-            if (approvers.length === 0) await tx.delete(rightsizingApprovers).where(eq(rightsizingApprovers.team, change.team));
-            else await tx.update(rightsizingApprovers).set({ approvers, setBy: change.setBy, setAt: change.setAt }).where(eq(rightsizingApprovers.team, change.team));
-            break;
+            if (approvers.length === 0) await tx.delete(rightsizingApprovers).where(eq(rightsizingApprovers.team, team));
+            else await tx.update(rightsizingApprovers).set({ approvers, setBy: by.setBy, setAt: by.setAt }).where(eq(rightsizingApprovers.team, team));
+          } else if (approvers.length > 0) {
+            const inserted = await tx.insert(rightsizingApprovers).values({ team, approvers, setBy: by.setBy, setAt: by.setAt }).onConflictDoNothing().returning({ team: rightsizingApprovers.team });
+            // Another instance set this team's approvers meanwhile (committed now, so the next
+            // statement sees it): edit those.
+            if (inserted.length === 0) continue;
           }
-          replaced = [];
-          if (approvers.length === 0) break;
-          const inserted = await tx
-            .insert(rightsizingApprovers)
-            .values({ team: change.team, approvers, setBy: change.setBy, setAt: change.setAt })
-            .onConflictDoNothing()
-            .returning({ team: rightsizingApprovers.team });
-          if (inserted.length === 1) break;
-          // Another instance set this team's approvers meanwhile (committed now, so the next
-          // statement sees it): replace those.
+          await insertAudit(tx, [
+            { at: by.setAt, actor: by.setBy, team, recommendationId: undefined, action: 'approvers', before, after, source: undefined, note: undefined },
+          ]);
+          return { before, after };
         }
-        await insertAudit(tx, [
-          {
-            at: change.setAt,
-            actor: change.setBy,
-            team: change.team,
-            recommendationId: undefined,
-            action: 'approvers',
-            before: replaced,
-            after: approvers.map(fromStoredApprover),
-            source: undefined,
-            note: undefined,
-          },
-        ]);
-        return replaced;
       }),
     );
   }
+}
+
+/** The same people and groups, in any order. */
+function sameApprovers(a: readonly Approver[], b: readonly Approver[]): boolean {
+  const keys = (list: readonly Approver[]) => list.map((person) => `${person.kind}:${person.id}`).sort().join(',');
+  return keys(a) === keys(b);
 }
 
 /** Approved rows nobody holds, or whose holder has given no result for `staleMs`. */

@@ -92,12 +92,12 @@ export async function handleApprovers(deps: RightsizingDeps, command: Extract<Co
     throw new FinOpsError('command_invalid', 'Only admins (FINOPS_ADMINS) can change approvers.');
   }
   const team = command.team === EVERY_TEAM ? EVERY_TEAM : await resolveTeam(deps, permittedTeam(access, command.team) ?? command.team);
-  const current = (await store.listApprovers()).find((entry) => entry.team === team)?.approvers ?? [];
   const key = (person: Approver) => `${person.kind}:${person.id}`;
   const named = new Set(command.people.map(key));
-  const next = command.action === 'add' ? [...current, ...command.people.filter((person) => !current.some((known) => key(known) === key(person)))] : current.filter((person) => !named.has(key(person)));
-  const changed = next.length !== current.length;
-  if (changed) await store.setApprovers({ team, approvers: next, setBy: context.userId ?? 'console', setAt: deps.clock.now() });
+  const edit = (current: readonly Approver[]) =>
+    command.action === 'add' ? [...current, ...command.people.filter((person) => !current.some((known) => key(known) === key(person)))] : current.filter((person) => !named.has(key(person)));
+  const { before, after } = await store.editApprovers(team, edit, { setBy: context.userId ?? 'console', setAt: deps.clock.now() });
+  const changed = before.length !== after.length;
   const who = command.people.map((person) => mention(person.id)).join(', ');
   const teamLabel = team === EVERY_TEAM ? 'every team' : labelOf(team);
   const text = !changed

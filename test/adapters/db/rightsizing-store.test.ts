@@ -432,6 +432,21 @@ describe(`rightsizing store on ${testDatabaseKind}`, () => {
     expect(await store.audit({ limit: 10 })).toHaveLength(6);
   });
 
+  it('edits a team\'s approvers on the list as it is: six admins adding someone at once across instances all count, and an edit that changes nothing writes nothing', async () => {
+    const all = instances();
+    const ids = ['U1', 'U2', 'U3', 'U4', 'U5', 'U6'];
+    await Promise.all(
+      ids.map((id, index) =>
+        all[index % all.length]!.editApprovers('payments', (current) => [...current, { kind: 'user', id }], { setBy: 'U0ADMIN', setAt: AT }),
+      ),
+    );
+    expect((await store.listApprovers())[0]!.approvers.map((approver) => approver.id).sort()).toEqual(ids);
+    expect(await store.audit({ limit: 10 })).toHaveLength(6);
+    const same = await store.editApprovers('payments', (current) => current, { setBy: 'U0ADMIN', setAt: LATER });
+    expect(same.after).toEqual(same.before);
+    expect(await store.audit({ limit: 10 })).toHaveLength(6);
+  });
+
   it('remembers when the last sync was saved, even one that found nothing', async () => {
     expect(await store.lastSyncedAt()).toBeUndefined();
     await store.saveCandidates([candidate('a')], options(AT));
