@@ -11,10 +11,12 @@ import type { CostMetric } from '../../core/cost-model.js';
 import { TOTAL_FACET } from '../../core/cost-model.js';
 import { applyDecision, approvalsNeededFor, type DecisionEvent, type Unchanged } from '../../core/rightsizing.js';
 import { mention, type Reply } from '../../core/reply.js';
-import type { Clock, CostStore, InstanceExecutor, NewAuditEntry, RightsizingRecord, RightsizingSource, RightsizingStore, SourceMessage } from '../../ports.js';
+import type { Clock, CostStore, InstanceExecutor, RightsizingRecord, RightsizingSource, RightsizingStore, SourceMessage } from '../../ports.js';
 import type { ApproverPolicy } from './approver-policy.js';
 import { measureRealisedSaving, REALISATION_WINDOW_DAYS } from './realised-savings.js';
-import { changeLabel, executionReport, instanceLabel, realisedReport } from './present.js';
+import { changeLabel, instanceLabel, realisedReport } from './present.js';
+import { auditOf } from './audit-entry.js';
+import { RightsizingExecution } from './execution.js';
 import { loadFreshness } from '../report-context.js';
 
 /** What an approver can decide: approve or reject a pending recommendation, or say an approved change was made by hand. */
@@ -61,21 +63,16 @@ export type DeskResult =
 
 /** How often recommendations are read from the source (AWS refreshes them about daily; each page costs USD 0.01). */
 const SYNC_EVERY_MS = 20 * 3_600_000;
-/** An execution claim left this long without a result may be taken over (an instance died mid-way). */
-const EXECUTION_STALE_MS = 30 * 60_000;
-/** The execution step written before the bot touches EC2 for real. */
-const BEGUN = 'begun';
-
 /** Longest reason kept for a rejection. */
 export const MAX_REASON_LENGTH = 500;
 
 /** Runs rightsizing: sync, decisions, expiry, execution and realised savings. */
 export class RightsizingDesk {
-  private executing: Promise<number> | undefined;
-  /** Something was approved while a pass was running: run another when it ends. */
-  private again = false;
+  private readonly execution: RightsizingExecution;
 
-  constructor(private readonly deps: DeskDeps) {}
+  constructor(private readonly deps: DeskDeps) {
+    this.execution = new RightsizingExecution({ ...deps, executor: deps.executor, hasSource: deps.source !== undefined, tell: (team, reply, where) => this.tell(team, reply, where) });
+  }
 
   get settings(): DeskSettings {
     return this.deps.settings;
@@ -185,104 +182,12 @@ export class RightsizingDesk {
    * where its deciding approval was clicked; returns how many were handled.
    */
   executeApproved(): Promise<number> {
-    if (this.deps.settings.execute === 'off' || !this.deps.executor) return Promise.resolve(0);
-    if (this.executing) {
-      // The running pass read its list already: it goes round once more for what was approved since.
-      this.again = true;
-      return this.executing;
-    }
-    this.executing = (async () => {
-      let handled = 0;
-      do {
-        this.again = false;
-        handled += await this.executeAll();
-      } while (this.again);
-      return handled;
-    })()
-      .catch((error: unknown) => {
-        this.deps.logger.error({ component: 'rightsizing', err: error }, 'rightsizing execution pass failed');
-        return 0;
-      })
-      .finally(() => (this.executing = undefined));
-    return this.executing;
-  }
-
-  private async executeAll(): Promise<number> {
-    const mode = this.deps.settings.execute;
-    let handled = 0;
-    const lastSyncedAt = this.deps.source ? await this.deps.store.lastSyncedAt() : undefined;
-    for (const record of await this.deps.store.awaitingExecution(this.deps.clock.now(), EXECUTION_STALE_MS)) {
-      // A dry run is reported once; switching to `apply` later carries the change out.
-      if (mode === 'dry-run' && record.execution.some((step) => step.step.startsWith('dry-run'))) continue;
-      const stale = this.staleApproval(record, lastSyncedAt);
-      if (stale) {
-        await this.failStale(record, stale);
-        continue;
-      }
-      if (!(await this.deps.store.claimExecution(record.id, this.deps.holder, this.deps.clock.now(), EXECUTION_STALE_MS))) continue;
-      await this.execute(record, mode === 'apply' ? 'apply' : 'dry-run');
-      handled++;
-    }
-    return handled;
-  }
-
-  private async execute(claimed: RightsizingRecord, mode: 'dry-run' | 'apply'): Promise<void> {
-    // Reported where the deciding approval was clicked (the team's channels when unknown).
-    const where = claimed.approvals.at(-1)?.source;
-    let record = claimed;
-    let resume = false;
-    if (mode === 'apply') {
-      // Written before EC2 is touched: if this instance dies mid-way, whoever takes the change
-      // over knows the bot may have stopped the instance, and starts it again.
-      resume = claimed.execution.some((step) => step.step === BEGUN);
-      const begun = await this.deps.store.transition(claimed.id, (current) =>
-        current.status === 'approved' ? { next: { ...current, execution: [...current.execution, { step: BEGUN, ok: true, detail: `the bot began the change (${this.deps.holder})`, at: this.deps.clock.now() }] }, audit: [] } : undefined,
-      );
-      if (!begun?.changed) return;
-      record = begun.record;
-    }
-    const change = { accountId: record.accountId, region: record.region, instanceId: record.instanceId, action: record.action, currentType: record.currentType, targetType: record.targetType, resume };
-    const steps = mode === 'apply' ? await this.deps.executor!.apply(change) : (await this.deps.executor!.dryRun(change)).map((step) => ({ ...step, step: `dry-run: ${step.step}` }));
-    const failed = steps.find((step) => !step.ok);
-    const at = this.deps.clock.now();
-    const result = await this.deps.store.transition(record.id, (current) => {
-      const execution = [...current.execution, ...steps];
-      if (mode === 'dry-run') {
-        const next = { ...current, execution };
-        return { next, audit: [auditOf(current, next, { actor: 'system', action: 'dry-run', at, source: undefined, note: failed ? `refused at ${failed.step}: ${failed.detail}` : 'every call would be allowed' })] };
-      }
-      const outcome = applyDecision(current, failed ? { kind: 'failed', at, reason: `${failed.step}: ${failed.detail}` } : { kind: 'applied', at });
-      if (!outcome.changed) return undefined;
-      const next = { ...outcome.next, execution, ...(failed ? {} : { appliedAt: at }) };
-      return { next, audit: [auditOf(current, next, { actor: 'system', action: failed ? 'fail' : 'apply', at, source: undefined, note: failed ? `${failed.step}: ${failed.detail}` : `${steps.length} steps` })] };
-    });
-    if (result?.changed) await this.tell(result.record.team, executionReport(result.record, steps, mode), where);
-  }
-
-  /**
-   * Why an approval is too old to carry out now (execution was switched on long after it, or
-   * the source stopped recommending it); undefined when it may go ahead.
-   */
-  private staleApproval(record: RightsizingRecord, lastSyncedAt: Date | undefined): string | undefined {
-    const now = this.deps.clock.now().getTime();
-    const decidedAt = record.decidedAt?.getTime() ?? now;
-    if (now - decidedAt > this.deps.settings.expireDays * 86_400_000) return `approved more than ${this.deps.settings.expireDays} days ago, so not carried out now; it is offered again if still recommended`;
-    if (lastSyncedAt && record.seenAt.getTime() < lastSyncedAt.getTime()) return 'the source no longer recommends it, so it was not carried out';
-    return undefined;
-  }
-
-  /** Closes an approval too old to carry out as failed (a later sync may offer it again), with the reason. */
-  private async failStale(record: RightsizingRecord, reason: string): Promise<void> {
-    const at = this.deps.clock.now();
-    await this.deps.store.transition(record.id, (current) => {
-      const outcome = applyDecision(current, { kind: 'failed', at, reason });
-      return outcome.changed ? { next: outcome.next, audit: [auditOf(current, outcome.next, { actor: 'system', action: 'fail', at, source: undefined, note: reason })] } : undefined;
-    });
+    return this.execution.run();
   }
 
   /** Resolves when no execution pass is running here, or after `timeoutMs` (a stopping bot lets a change under way finish). */
-  async idle(timeoutMs: number): Promise<void> {
-    if (this.executing) await Promise.race([this.executing, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
+  idle(timeoutMs: number): Promise<void> {
+    return this.execution.idle(timeoutMs);
   }
 
   /** Measures and reports the saving of changes applied 30 days ago or more; returns how many were reported. */
@@ -346,31 +251,6 @@ export class RightsizingDesk {
       ? `Nobody may approve recommendations for ${teamName} yet, so nothing changed. An admin can name approvers with \`approvers add ${team || 'untagged'} @someone\`.`
       : `Only approvers of ${teamName} can decide this, so nothing changed. They are ${people.join(', ')}.`;
   }
-}
-
-/** An audit entry for a move from `before` to `after`. */
-function auditOf(
-  before: RightsizingRecord,
-  after: RightsizingRecord,
-  entry: { actor: string; action: string; at: Date; source: SourceMessage | undefined; note: string | undefined },
-): NewAuditEntry {
-  const state = (record: RightsizingRecord) => ({
-    status: record.status,
-    approvals: record.approvals.map((approval) => approval.userId),
-    ...(record.execution.length > 0 ? { steps: record.execution.length } : {}),
-    ...(record.realisedMonthlySavings !== undefined ? { realisedMonthlySavings: record.realisedMonthlySavings.toString() } : {}),
-  });
-  return {
-    at: entry.at,
-    actor: entry.actor,
-    team: before.team,
-    recommendationId: before.id,
-    action: entry.action,
-    before: state(before),
-    after: state(after),
-    source: entry.source,
-    note: entry.note === undefined ? `${instanceLabel(before)}` : `${instanceLabel(before)}: ${entry.note}`,
-  };
 }
 
 /** What a click that changed nothing is told. */
