@@ -11,6 +11,12 @@
 /** Where a recommendation is in its life. */
 export type RightsizingStatus = 'pending' | 'approved' | 'rejected' | 'expired' | 'applied' | 'failed';
 
+/**
+ * The execution step an executor reports just before it asks EC2 to stop a running instance:
+ * kept at once, so a change cut off after it is known to have stopped the instance.
+ */
+export const STOPPING_STEP = 'stopping';
+
 /** Statuses a recommendation never leaves. */
 export const FINAL_STATUSES: readonly RightsizingStatus[] = ['rejected', 'expired', 'applied', 'failed'];
 

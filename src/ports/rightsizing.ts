@@ -202,8 +202,9 @@ export interface InstanceChange {
   readonly currentType: string;
   readonly targetType: string | undefined;
   /**
-   * An earlier attempt of the bot's was cut off (a restart) and may have stopped the instance:
-   * found stopped, it is changed and started again rather than left stopped.
+   * An earlier attempt of the bot's was cut off (a restart) after it had the instance stopped:
+   * found stopped, it is changed (unless it already has the new type) and started again
+   * rather than left stopped.
    */
   readonly resume?: boolean | undefined;
 }
@@ -218,7 +219,8 @@ export interface InstanceExecutor {
   /**
    * Makes the change: for `modify`, stops the instance, waits until it is stopped, changes its
    * type, starts it; for `terminate`, stops it (reversible, unlike terminating). A failure ends
-   * the steps (restarting an instance it stopped when the type change failed).
+   * the steps (restarting an instance it stopped when the type change failed). Just before it
+   * asks EC2 to stop a running instance it hands `progress` a `stopping` step, kept at once.
    */
-  apply(change: InstanceChange): Promise<ExecutionStep[]>;
+  apply(change: InstanceChange, progress?: (step: ExecutionStep) => Promise<void>): Promise<ExecutionStep[]>;
 }

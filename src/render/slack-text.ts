@@ -2,7 +2,7 @@
  * Text helpers for the Slack renderer: escaping, cutting to a length without breaking an
  * entity, and the monospaced table that Block Kit lacks. Pure: no I/O.
  */
-import { MARKER_CHARS, MENTION, type ReplyBlock } from '../core/reply.js';
+import { MARKER_CHARS, MENTION, plainMentions, type ReplyBlock } from '../core/reply.js';
 
 /**
  * Widest table cell, in characters, except in the last column: one long tag value must not
@@ -97,12 +97,13 @@ export interface TableLines {
 
 /**
  * Aligns a table for a code block: right-aligned amounts, a rule above the total. Inside a
- * fence *bold* and backticks would show literally, so they go, and so does a line break in a
- * cell; cells before the last column are cut at {@link MAX_CELL_WIDTH}.
+ * fence *bold* and backticks would show literally, so they go, and so do mentions and a line
+ * break in a cell; cells before the last column are cut at {@link MAX_CELL_WIDTH}.
  */
 export function tableLines(table: Extract<ReplyBlock, { type: 'table' }>): TableLines {
   const cell = (text: string, index: number) => {
-    const chars = [...unmarked(text).replace(/\s*\n\s*/g, ' ')];
+    // Slack shows no mention inside a fence: people are plain @ids there (and align).
+    const chars = [...plainMentions(unmarked(text)).replace(/\s*\n\s*/g, ' ')];
     const cut = index < table.columns.length - 1 && chars.length > MAX_CELL_WIDTH;
     return cut ? `${chars.slice(0, MAX_CELL_WIDTH - 1).join('')}…` : chars.join('');
   };

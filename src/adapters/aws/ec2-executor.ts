@@ -25,6 +25,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { CREDENTIALS, type SdkErrorLike } from './aws-errors.js';
 import type { WarnLogger } from './paid-requests.js';
+import { STOPPING_STEP } from '../../core/rightsizing.js';
 import type { Clock, ExecutionStep, InstanceChange, InstanceExecutor } from '../../ports.js';
 
 /** Attempts per EC2 request (first try included) when the client is built here. */
@@ -69,7 +70,7 @@ export interface Ec2InstanceExecutorOptions {
 type Operation = 'DescribeInstances' | 'StopInstances' | 'ModifyInstanceAttribute' | 'StartInstances';
 
 /** What DescribeInstances found; or the failed step. */
-type Found = { readonly ok: true; readonly state: string; readonly step: ExecutionStep } | { readonly ok: false; readonly step: ExecutionStep };
+type Found = { readonly ok: true; readonly state: string; readonly type: string; readonly step: ExecutionStep } | { readonly ok: false; readonly step: ExecutionStep };
 
 const REGION_CODE = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 const STOPPED = new Set(['stopped', 'stopping']);
@@ -118,7 +119,7 @@ export class Ec2InstanceExecutor implements InstanceExecutor {
   }
 
   /** Makes the change; the first failed step ends it (after restarting an instance the bot stopped). */
-  async apply(change: InstanceChange): Promise<ExecutionStep[]> {
+  async apply(change: InstanceChange, progress?: (step: ExecutionStep) => Promise<void>): Promise<ExecutionStep[]> {
     checkChange(change);
     const refused = this.refuse(change);
     if (refused) return [refused];
@@ -127,15 +128,21 @@ export class Ec2InstanceExecutor implements InstanceExecutor {
     const steps = [found.step];
     if (!found.ok) return steps;
     const alreadyStopped = STOPPED.has(found.state);
-    // Stopped by the bot's own attempt that a restart cut off: started again at the end.
-    const wasStopped = alreadyStopped && !change.resume;
+    // Stopped by the bot's own attempt that a restart cut off: changed and started again.
+    const resumed = alreadyStopped && change.resume === true && change.action === 'modify';
+    const wasStopped = alreadyStopped && !resumed;
     const ids = { InstanceIds: [change.instanceId] };
 
     if (alreadyStopped) {
-      steps.push(
-        this.step('stop', true, wasStopped ? `The instance was already ${found.state}; the bot will leave it stopped.` : `The instance is ${found.state}, by the bot's earlier attempt that was cut off; it will be started again.`),
-      );
+      const detail = resumed
+        ? `The instance is ${found.state}, by the bot's earlier attempt that was cut off; it will be started again.`
+        : change.action === 'terminate'
+          ? `The instance was already ${found.state}.`
+          : `The instance was already ${found.state}; the bot will leave it stopped.`;
+      steps.push(this.step('stop', true, detail));
     } else {
+      // Kept before EC2 is asked, so whoever takes over a change cut off here starts it again.
+      await progress?.(this.step(STOPPING_STEP, true, 'Asking EC2 to stop the instance.'));
       const stopped = await this.call('StopInstances', () => client.send(new StopInstancesCommand(ids)));
       const detail = change.action === 'terminate'
         ? 'Stopped the instance; it was not terminated, so it can be started again.'
@@ -149,13 +156,16 @@ export class Ec2InstanceExecutor implements InstanceExecutor {
     steps.push(waited);
     if (!waited.ok) return this.restartIfStopped(client, change, steps, wasStopped);
 
+    // The earlier attempt got as far as the new type: only the start is left.
     const modify = new ModifyInstanceAttributeCommand({ InstanceId: change.instanceId, InstanceType: { Value: change.targetType } });
-    const modified = await this.call('ModifyInstanceAttribute', () => client.send(modify));
+    const modified = found.type === change.targetType ? undefined : await this.call('ModifyInstanceAttribute', () => client.send(modify));
     if (modified !== undefined) {
       steps.push(this.failed('modify', 'ModifyInstanceAttribute', modified, change));
       return this.restartIfStopped(client, change, steps, wasStopped);
     }
-    steps.push(this.step('modify', true, `Changed the instance type from ${change.currentType} to ${change.targetType}.`));
+    steps.push(
+      this.step('modify', true, found.type === change.targetType ? `The instance already has the type ${change.targetType} (the earlier attempt changed it).` : `Changed the instance type from ${change.currentType} to ${change.targetType}.`),
+    );
 
     if (wasStopped) {
       steps.push(this.step('start', true, 'The instance was stopped before the change, so the bot left it stopped.'));
@@ -221,11 +231,13 @@ export class Ec2InstanceExecutor implements InstanceExecutor {
       const detail = instance ? `Instance ${change.instanceId} is ${state}; there is nothing to change.` : `EC2 has no instance ${change.instanceId} in ${change.region}.`;
       return { ok: false, step: this.step('describe', false, detail) };
     }
-    if (instance.InstanceType !== change.currentType) {
+    // Resuming, the earlier attempt may have changed the type already.
+    const resumedType = change.resume === true && instance.InstanceType === change.targetType;
+    if (instance.InstanceType !== change.currentType && !resumedType) {
       const detail = `The instance is now ${instance.InstanceType ?? 'of an unknown type'}, not ${change.currentType}; the recommendation is out of date.`;
       return { ok: false, step: this.step('describe', false, detail) };
     }
-    return { ok: true, state, step: this.step('describe', true, `Instance ${change.instanceId} is ${state} as ${change.currentType}.`) };
+    return { ok: true, state, type: instance.InstanceType!, step: this.step('describe', true, `Instance ${change.instanceId} is ${state} as ${instance.InstanceType}.`) };
   }
 
   /** One DryRun call: `DryRunOperation` means allowed. */

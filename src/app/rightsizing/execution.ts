@@ -1,20 +1,23 @@
 /**
  * Carrying approved rightsizing changes out, as FINOPS_RIGHTSIZING_EXECUTE says: an EC2 dry
  * run or the change itself, each once across instances (claimed in the store), reported
- * where its deciding approval was clicked. A `begun` step is written before EC2 is touched,
- * so a change cut off by a restart is resumed by whoever takes it over, never left stopped.
+ * where its deciding approval was clicked. A `stopping` step is written before EC2 is asked to
+ * stop the instance, so a change cut off by a restart is resumed by whoever takes it over,
+ * never left stopped.
  * Approvals too old to act on now are closed as failed instead.
  */
-import { applyDecision } from '../../core/rightsizing.js';
+import { applyDecision, STOPPING_STEP } from '../../core/rightsizing.js';
 import type { Reply } from '../../core/reply.js';
-import type { Clock, InstanceExecutor, RightsizingRecord, RightsizingStore, SourceMessage } from '../../ports.js';
+import type { Clock, ExecutionStep, InstanceExecutor, RightsizingRecord, RightsizingStore, SourceMessage } from '../../ports.js';
 import { auditOf } from './audit-entry.js';
-import { executionReport } from './present.js';
+import { executionReport, staleReport } from './present.js';
 
 /** An execution claim left this long without a result may be taken over (an instance died mid-way). */
 const EXECUTION_STALE_MS = 30 * 60_000;
-/** The execution step written before the bot touches EC2 for real. */
-export const BEGUN = 'begun';
+/** True when an earlier attempt of the bot's had asked EC2 to stop the instance and never finished. */
+function resumes(record: RightsizingRecord): boolean {
+  return record.execution.some((step) => step.step === STOPPING_STEP);
+}
 
 /** What execution needs. */
 export interface ExecutionDeps {
@@ -68,35 +71,41 @@ export class RightsizingExecution {
     for (const record of await this.deps.store.awaitingExecution(this.deps.clock.now(), EXECUTION_STALE_MS)) {
       // A dry run is reported once; switching to `apply` later carries the change out.
       if (mode === 'dry-run' && record.execution.some((step) => step.step.startsWith('dry-run'))) continue;
-      const stale = this.staleApproval(record, lastSyncedAt);
-      if (stale) {
-        await this.failStale(record, stale);
-        continue;
-      }
+      // Claimed first: one instance decides what becomes of it, whatever that is.
       if (!(await this.deps.store.claimExecution(record.id, this.deps.holder, this.deps.clock.now(), EXECUTION_STALE_MS))) continue;
-      await this.execute(record, mode === 'apply' ? 'apply' : 'dry-run');
+      // A change the bot already began stopping is finished (the instance started again), never dropped.
+      const stale = resumes(record) ? undefined : this.staleApproval(record, lastSyncedAt);
+      if (stale) await this.failStale(record, stale);
+      else await this.execute(record, mode === 'apply' ? 'apply' : 'dry-run');
       handled++;
     }
     return handled;
   }
 
-  private async execute(claimed: RightsizingRecord, mode: 'dry-run' | 'apply'): Promise<void> {
+  private async execute(record: RightsizingRecord, mode: 'dry-run' | 'apply'): Promise<void> {
     // Reported where the deciding approval was clicked (the team's channels when unknown).
-    const where = claimed.approvals.at(-1)?.source;
-    let record = claimed;
-    let resume = false;
-    if (mode === 'apply') {
-      // Written before EC2 is touched: if this instance dies mid-way, whoever takes the change
-      // over knows the bot may have stopped the instance, and starts it again.
-      resume = claimed.execution.some((step) => step.step === BEGUN);
-      const begun = await this.deps.store.transition(claimed.id, (current) =>
-        current.status === 'approved' ? { next: { ...current, execution: [...current.execution, { step: BEGUN, ok: true, detail: `the bot began the change (${this.deps.holder})`, at: this.deps.clock.now() }] }, audit: [] } : undefined,
-      );
-      if (!begun?.changed) return;
-      record = begun.record;
+    const where = record.approvals.at(-1)?.source;
+    const change = {
+      accountId: record.accountId,
+      region: record.region,
+      instanceId: record.instanceId,
+      action: record.action,
+      currentType: record.currentType,
+      targetType: record.targetType,
+      resume: resumes(record),
+    };
+    // Written before EC2 is asked to stop the instance: if this instance dies mid-way, whoever
+    // takes the change over knows the bot stopped it, and starts it again.
+    const progress = async (step: ExecutionStep) => {
+      await this.deps.store.transition(record.id, (current) => (current.status === 'approved' ? { next: { ...current, execution: [...current.execution, step] }, audit: [] } : undefined));
+    };
+    let steps: ExecutionStep[];
+    try {
+      steps = mode === 'apply' ? await this.deps.executor!.apply(change, progress) : (await this.deps.executor!.dryRun(change)).map((step) => ({ ...step, step: `dry-run: ${step.step}` }));
+    } catch (error) {
+      this.deps.logger.error({ component: 'rightsizing', err: error, recommendation: record.id }, 'rightsizing execution failed unexpectedly');
+      steps = [{ step: 'error', ok: false, detail: 'an unexpected error stopped the change (the details are in the logs)', at: this.deps.clock.now() }];
     }
-    const change = { accountId: record.accountId, region: record.region, instanceId: record.instanceId, action: record.action, currentType: record.currentType, targetType: record.targetType, resume };
-    const steps = mode === 'apply' ? await this.deps.executor!.apply(change) : (await this.deps.executor!.dryRun(change)).map((step) => ({ ...step, step: `dry-run: ${step.step}` }));
     const failed = steps.find((step) => !step.ok);
     const at = this.deps.clock.now();
     const result = await this.deps.store.transition(record.id, (current) => {
@@ -125,13 +134,14 @@ export class RightsizingExecution {
     return undefined;
   }
 
-  /** Closes an approval too old to carry out as failed (a later sync may offer it again), with the reason. */
+  /** Closes an approval too old to carry out as failed (a later sync may offer it again), with the reason, and says so. */
   private async failStale(record: RightsizingRecord, reason: string): Promise<void> {
     const at = this.deps.clock.now();
-    await this.deps.store.transition(record.id, (current) => {
+    const result = await this.deps.store.transition(record.id, (current) => {
       const outcome = applyDecision(current, { kind: 'failed', at, reason });
       return outcome.changed ? { next: outcome.next, audit: [auditOf(current, outcome.next, { actor: 'system', action: 'fail', at, source: undefined, note: reason })] } : undefined;
     });
+    if (result?.changed) await this.deps.tell(result.record.team, staleReport(result.record, reason), record.approvals.at(-1)?.source);
   }
 
   /** Resolves when no execution pass is running here, or after `timeoutMs` (a stopping bot lets a change under way finish). */

@@ -184,6 +184,18 @@ export function executionReport(record: RightsizingRecord, steps: readonly Execu
   };
 }
 
+/** The report of an approval closed without being carried out (too old, or no longer recommended). */
+export function staleReport(record: RightsizingRecord, reason: string): Reply {
+  return {
+    kind: 'answer',
+    title: 'Rightsizing not carried out',
+    blocks: [
+      { type: 'text', text: `The approved change to *${instanceLabel(record)}* (${changeLabel(record)}) was not made: ${reason}.` },
+      { type: 'context', text: `team ${label(record.team)} · account ${record.accountId} · ${record.region}` },
+    ],
+  };
+}
+
 /** The report 30 days after a change: the saving measured against the estimate. */
 export function realisedReport(record: RightsizingRecord, saving: RealisedSaving): Reply {
   return {

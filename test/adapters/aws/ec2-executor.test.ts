@@ -235,6 +235,51 @@ describe('Ec2InstanceExecutor with a mocked EC2 client', () => {
       expect(mock.commandCalls(ModifyInstanceAttributeCommand)).toHaveLength(0);
     });
 
+    it('hands over a `stopping` step before it asks EC2 to stop the instance, so a change cut off there is known to have stopped it', async () => {
+      // Prepare
+      mock.on(DescribeInstancesCommand).resolvesOnce(described(resize, 'running')).resolves(described(resize, 'stopped'));
+      mock.on(StopInstancesCommand).resolves({});
+      mock.on(ModifyInstanceAttributeCommand).resolves({});
+      mock.on(StartInstancesCommand).resolves({});
+      const seen: { step: string; stopsSoFar: number }[] = [];
+      // Act
+      const steps = await executor.apply(resize, async (step) => void seen.push({ step: step.step, stopsSoFar: mock.commandCalls(StopInstancesCommand).length }));
+      // Assess
+      expect(seen).toEqual([{ step: 'stopping', stopsSoFar: 0 }]);
+      expect(steps.map((step) => step.step)).toEqual(['describe', 'stop', 'wait-stopped', 'modify', 'start']);
+    });
+
+    it('resuming a change cut off after the type change: only starts the instance, already of the new type', async () => {
+      // Prepare
+      mock.on(DescribeInstancesCommand).resolves(described({ ...resize, currentType: resize.targetType! }, 'stopped'));
+      mock.on(StartInstancesCommand).resolves({});
+      // Act
+      const steps = await executor.apply({ ...resize, resume: true });
+      // Assess
+      expect(steps.map((step) => [step.step, step.ok])).toEqual([
+        ['describe', true],
+        ['stop', true],
+        ['wait-stopped', true],
+        ['modify', true],
+        ['start', true],
+      ]);
+      expect(steps[3]!.detail).toBe(`The instance already has the type ${resize.targetType} (the earlier attempt changed it).`);
+      expect(mock.commandCalls(ModifyInstanceAttributeCommand)).toHaveLength(0);
+      expect(mock.commandCalls(StopInstancesCommand)).toHaveLength(0);
+      expect(mock.commandCalls(StartInstancesCommand)).toHaveLength(1);
+    });
+
+    it('without a resume, an instance of another type than recommended is left alone as out of date', async () => {
+      // Prepare
+      mock.on(DescribeInstancesCommand).resolves(described({ ...resize, currentType: resize.targetType! }, 'stopped'));
+      // Act
+      const steps = await executor.apply(resize);
+      // Assess
+      expect(steps).toHaveLength(1);
+      expect(steps[0]).toMatchObject({ step: 'describe', ok: false });
+      expect(mock.commandCalls(StartInstancesCommand)).toHaveLength(0);
+    });
+
     it('when the new type will not start, changes the type back and starts the instance as it was', async () => {
       // Prepare
       mock.on(DescribeInstancesCommand).resolvesOnce(described(resize, 'running')).resolves(described(resize, 'stopped'));

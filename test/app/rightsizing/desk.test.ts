@@ -523,7 +523,7 @@ describe(`the rightsizing desk on ${testDatabaseKind}`, () => {
       const record = await recordOf(PAYMENTS_API);
       expect(record).toMatchObject({ status: 'applied', appliedAt: at(HOUR), decidedBy: ALICE });
       expect(record.execution.map((step) => [step.step, step.ok])).toEqual([
-        ['begun', true],
+        ['stopping', true],
         ['describe', true],
         ['stop', true],
         ['wait-stopped', true],
@@ -558,7 +558,7 @@ describe(`the rightsizing desk on ${testDatabaseKind}`, () => {
       // The dead instance had claimed it and written that it began, then nothing.
       const approved = await recordOf(PAYMENTS_API);
       expect(await store.claimExecution(approved.id, 'dead-instance', at(HOUR), 30 * 60_000)).toBe(true);
-      await store.transition(approved.id, (current) => ({ next: { ...current, execution: [{ step: 'begun', ok: true, detail: 'the bot began the change (dead-instance)', at: at(HOUR) }] }, audit: [] }));
+      await store.transition(approved.id, (current) => ({ next: { ...current, execution: [{ step: 'stopping', ok: true, detail: 'Asking EC2 to stop the instance.', at: at(HOUR) }] }, audit: [] }));
 
       clock.set(at(2 * HOUR).toISOString());
       const desk = deskWith({ settings: { execute: 'apply' }, executor: executor() });
@@ -566,8 +566,8 @@ describe(`the rightsizing desk on ${testDatabaseKind}`, () => {
 
       const record = await recordOf(PAYMENTS_API);
       expect(record.status).toBe('applied');
-      expect(record.execution.map((step) => step.step)).toEqual(['begun', 'begun', 'describe', 'stop', 'wait-stopped', 'modify', 'start']);
-      expect(record.execution[3]!.detail).toBe("The instance is stopped, by the bot's earlier attempt that was cut off; it will be started again.");
+      expect(record.execution.map((step) => step.step)).toEqual(['stopping', 'describe', 'stop', 'wait-stopped', 'modify', 'start']);
+      expect(record.execution[2]!.detail).toBe("The instance is stopped, by the bot's earlier attempt that was cut off; it will be started again.");
       expect(ec2.commandCalls(StopInstancesCommand)).toHaveLength(0);
       expect(ec2.commandCalls(StartInstancesCommand).map((call) => call.args[0].input)).toEqual([{ InstanceIds: [PAYMENTS_API.instanceId] }]);
     });
@@ -579,7 +579,9 @@ describe(`the rightsizing desk on ${testDatabaseKind}`, () => {
       expect(await decide(off, PAYMENTS_API, ALICE)).toMatchObject({ ok: true, changed: true });
       clock.set(at(20 * DAY).toISOString());
       const desk = deskWith({ settings: { execute: 'apply' }, executor: executor() });
-      expect(await desk.executeApproved()).toBe(0);
+      expect(await desk.executeApproved()).toBe(1);
+      expect(renderText(reports.at(-1)!.reply)).toContain('was not made: approved more than 14 days ago');
+      expect(reports.at(-1)!.where).toEqual(SLACK_MESSAGE);
 
       const closed = (await store.list({})).find((record) => record.key === PAYMENTS_API.key && record.status === 'failed');
       expect(closed?.reason).toBe('approved more than 14 days ago, so not carried out now; it is offered again if still recommended');
@@ -589,6 +591,27 @@ describe(`the rightsizing desk on ${testDatabaseKind}`, () => {
       await desk.sync({ force: true });
       const again = (await store.list({})).filter((record) => record.key === PAYMENTS_API.key).map((record) => record.status);
       expect(again.sort()).toEqual(['failed', 'pending']);
+    });
+
+    it('with apply: an executor that throws leaves no change stuck: it is marked failed, said once, and the pass goes on to the next', async () => {
+      const demo = new DemoInstanceExecutor({ clock });
+      const breaking: InstanceExecutor = {
+        dryRun: (change) => demo.dryRun(change),
+        apply: async (change) => {
+          if (change.instanceId === PAYMENTS_API.instanceId) throw new TypeError('a programming error');
+          return demo.apply(change);
+        },
+      };
+      const off = deskWith();
+      await off.sync();
+      expect(await decide(off, PAYMENTS_API, ALICE)).toMatchObject({ ok: true, changed: true });
+      expect(await decide(off, PAYMENTS_WORKER, ALICE)).toMatchObject({ ok: true, changed: true });
+      const desk = deskWith({ settings: { execute: 'apply' }, executor: breaking });
+      expect(await desk.executeApproved()).toBe(2);
+      expect(await recordOf(PAYMENTS_API)).toMatchObject({ status: 'failed', reason: 'error: an unexpected error stopped the change (the details are in the logs)' });
+      expect((await recordOf(PAYMENTS_WORKER)).status).toBe('applied');
+      expect(logs.some((entry) => entry.level === 'error' && entry.message === 'rightsizing execution failed unexpectedly')).toBe(true);
+      expect(await desk.executeApproved()).toBe(0);
     });
 
     it('with apply: a refused type change marks it failed with the reason, after starting the instance again', async () => {
@@ -602,7 +625,7 @@ describe(`the rightsizing desk on ${testDatabaseKind}`, () => {
       const record = await recordOf(PAYMENTS_API);
       expect(record).toMatchObject({ status: 'failed', reason, appliedAt: undefined });
       expect(record.execution.map((step) => [step.step, step.ok])).toEqual([
-        ['begun', true],
+        ['stopping', true],
         ['describe', true],
         ['stop', true],
         ['wait-stopped', true],
