@@ -26,6 +26,7 @@ import {
 import { FinOpsError } from '../../core/errors.js';
 import { parseAmount, type Amount } from '../../core/money.js';
 import { mapBudgetsError } from './budgets-errors.js';
+import { readAllPages } from './all-pages.js';
 import { errorName } from './cost-explorer-errors.js';
 import { DEFAULT_MAX_ATTEMPTS, type WarnLogger } from './cost-explorer-source.js';
 import type { AwsBudget, AwsBudgetsSource } from '../../ports.js';
@@ -96,22 +97,11 @@ export class AwsBudgets implements AwsBudgetsSource {
   /** Every COST budget of the account, all pages; budgets of other types are left out. */
   async describeBudgets(): Promise<AwsBudget[]> {
     const accountId = await this.accountId();
-    const budgets: AwsBudget[] = [];
-    const seenTokens = new Set<string>();
-    let token: string | undefined;
-    let page = 0;
-    do {
-      page += 1;
-      const output = await this.getPage(accountId, token, page);
-      if (output === undefined) return [];
-      for (const item of output.Budgets ?? []) {
-        const budget = this.toAwsBudget(item);
-        if (budget) budgets.push(budget);
-      }
-      token = output.NextToken || undefined;
-      if (token !== undefined) guardPagination(token, seenTokens, page);
-    } while (token !== undefined);
-    return budgets;
+    const wording = { service: 'AWS Budgets', items: 'budgets', maxPages: MAX_BUDGET_PAGES };
+    const pages = await readAllPages(wording, (token, page) => this.getPage(accountId, token, page), (output) => output?.NextToken);
+    // No page at all (the account has no budgets to describe): none.
+    if (pages.some((output) => output === undefined)) return [];
+    return pages.flatMap((output) => (output!.Budgets ?? []).map((item) => this.toAwsBudget(item)).filter((budget): budget is AwsBudget => budget !== undefined));
   }
 
   /** The account id, resolved once; a failed lookup is not remembered, so the next read tries again. */
@@ -212,25 +202,6 @@ function checkAccountId(accountId: string): void {
       'AWS Budgets needs the 12-digit id of the AWS account whose budgets the bot reads; the one given is not.',
     );
   }
-}
-
-/** Refuses a token already followed, or a page beyond {@link MAX_BUDGET_PAGES}, before it is requested. */
-function guardPagination(token: string, seenTokens: Set<string>, pagesRead: number): void {
-  if (seenTokens.has(token)) {
-    throw new FinOpsError(
-      'cost_source_unavailable',
-      `AWS Budgets returned the same page token twice (after page ${pagesRead}); ` +
-        'the bot stopped reading budgets instead of reading the same pages forever.',
-    );
-  }
-  if (pagesRead >= MAX_BUDGET_PAGES) {
-    throw new FinOpsError(
-      'cost_source_unavailable',
-      `AWS Budgets still had more budgets after ${MAX_BUDGET_PAGES} pages (${MAX_BUDGET_PAGES * BUDGETS_PAGE_SIZE} budgets); ` +
-        'the bot stopped reading them.',
-    );
-  }
-  seenTokens.add(token);
 }
 
 const USER_PREFIX = 'user:';

@@ -25,6 +25,7 @@ import { addDays, isPlainDate, type DateRange, type PlainDate } from '../../core
 import { createCostExplorerClient, DEFAULT_MAX_ATTEMPTS } from './cost-explorer-source.js';
 import type { ApiRequestLedger, AwsAnomaly, AwsAnomalyFeed, AwsAnomalyFeedback, Clock } from '../../ports.js';
 import { type PaidRequestContext, sendPaidRequest, type WarnLogger } from './paid-requests.js';
+import { readAllPages } from './all-pages.js';
 
 /** Anomalies asked for per GetAnomalies page: fewer pages, fewer paid requests. */
 export const ANOMALY_PAGE_SIZE = 100;
@@ -67,18 +68,9 @@ export class CostAnomalyFeed implements AwsAnomalyFeed {
    */
   async getAnomalies(range: DateRange): Promise<AwsAnomaly[]> {
     if (range.end <= range.start) return [];
-    const anomalies: AwsAnomaly[] = [];
-    const seenTokens = new Set<string>();
-    let token: string | undefined;
-    let page = 0;
-    do {
-      page += 1;
-      const output = await this.getPage(range, token, page);
-      anomalies.push(...this.toAnomalies(output.Anomalies ?? []));
-      token = output.NextPageToken || undefined;
-      if (token !== undefined) guardPagination(token, seenTokens, page);
-    } while (token !== undefined);
-    return anomalies;
+    const wording = { service: 'AWS Cost Anomaly Detection', items: 'anomalies', maxPages: MAX_ANOMALY_PAGES, advice: 'Ask for a shorter period.' };
+    const pages = await readAllPages(wording, (token, page) => this.getPage(range, token, page), (output) => output.NextPageToken);
+    return pages.flatMap((output) => this.toAnomalies(output.Anomalies ?? []));
   }
 
   /** Records what people decided about an AWS anomaly with AWS, which tunes its detection. */
@@ -108,25 +100,6 @@ export class CostAnomalyFeed implements AwsAnomalyFeed {
     }
     return anomalies;
   }
-}
-
-/** Refuses a token already followed, or a page beyond {@link MAX_ANOMALY_PAGES}, before it is requested (and billed). */
-function guardPagination(token: string, seenTokens: Set<string>, pagesRead: number): void {
-  if (seenTokens.has(token)) {
-    throw new FinOpsError(
-      'cost_source_unavailable',
-      `AWS Cost Anomaly Detection returned the same page token twice (after page ${pagesRead}); ` +
-        'the bot stopped reading anomalies instead of paying for the same pages again.',
-    );
-  }
-  if (pagesRead >= MAX_ANOMALY_PAGES) {
-    throw new FinOpsError(
-      'cost_source_unavailable',
-      `AWS Cost Anomaly Detection still had more anomalies after ${MAX_ANOMALY_PAGES} pages; ` +
-        'the bot stopped reading them. Ask for a shorter period.',
-    );
-  }
-  seenTokens.add(token);
 }
 
 /** One AWS anomaly in our terms; undefined when it has no id or no usable start date. */

@@ -27,6 +27,7 @@ import { parseAmount, type Amount } from '../../core/money.js';
 import { createCostExplorerClient, DEFAULT_MAX_ATTEMPTS } from './cost-explorer-source.js';
 import { DEFAULT_TEAM_TAG } from './budgets-source.js';
 import { type PaidRequestContext, sendPaidRequest, type WarnLogger } from './paid-requests.js';
+import { readAllPages } from './all-pages.js';
 import type { ApiRequestLedger, Clock, RightsizingCandidate, RightsizingSource } from '../../ports.js';
 
 /** Recommendations asked for per page: fewer pages, fewer paid requests. */
@@ -116,21 +117,15 @@ export class AwsRightsizingSource implements RightsizingSource {
   async getRecommendations(): Promise<RightsizingCandidate[]> {
     const candidates: RightsizingCandidate[] = [];
     const skipped = new Map<string, number>();
-    const seenTokens = new Set<string>();
-    let token: string | undefined;
-    let page = 0;
-    do {
-      page += 1;
-      const output = await this.getPage(token, page);
+    const wording = { service: 'AWS Cost Explorer', items: 'rightsizing recommendations', token: 'rightsizing page token', maxPages: MAX_RIGHTSIZING_PAGES };
+    for (const output of await readAllPages(wording, (token, page) => this.getPage(token, page), (output) => output.NextPageToken)) {
       const lookbackDays = LOOKBACK_DAYS[output.Metadata?.LookbackPeriodInDays ?? ''] ?? DEFAULT_LOOKBACK_DAYS;
       for (const item of output.RightsizingRecommendations ?? []) {
         const result = toCandidate(item, this.teamTag, lookbackDays);
         if (typeof result === 'string') skipped.set(result, (skipped.get(result) ?? 0) + 1);
         else candidates.push(result);
       }
-      token = output.NextPageToken || undefined;
-      if (token !== undefined) guardPagination(token, seenTokens, page);
-    } while (token !== undefined);
+    }
     if (skipped.size > 0) {
       const count = [...skipped.values()].reduce((a, b) => a + b, 0);
       this.context.logger?.warn({ skipped: count, reasons: Object.fromEntries(skipped) }, `skipped ${count} unusable rightsizing recommendation(s)`);
@@ -149,25 +144,6 @@ export class AwsRightsizingSource implements RightsizingSource {
       this.client.send(command),
     );
   }
-}
-
-/** Refuses a token already followed, or a page beyond {@link MAX_RIGHTSIZING_PAGES}, before it is requested (and billed). */
-function guardPagination(token: string, seenTokens: Set<string>, pagesRead: number): void {
-  if (seenTokens.has(token)) {
-    throw new FinOpsError(
-      'cost_source_unavailable',
-      `AWS Cost Explorer returned the same rightsizing page token twice (after page ${pagesRead}); ` +
-        'the bot stopped reading recommendations instead of paying for the same pages again.',
-    );
-  }
-  if (pagesRead >= MAX_RIGHTSIZING_PAGES) {
-    throw new FinOpsError(
-      'cost_source_unavailable',
-      `AWS Cost Explorer still had more rightsizing recommendations after ${MAX_RIGHTSIZING_PAGES} pages; ` +
-        'the bot stopped reading them.',
-    );
-  }
-  seenTokens.add(token);
 }
 
 /** One recommendation in our terms, or why it was skipped. */
