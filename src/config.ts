@@ -47,9 +47,9 @@ export interface Config {
   /** Rightsizing approvals: who administers approvers, the configured approvers, the two-approver bar, expiry and execution. */
   readonly rightsizing: {
     /** Who may change approvers from chat: user ids, or group ids whose members may. */
-    readonly admins: readonly ConfiguredApprover[];
+    readonly admins: readonly PersonRef[];
     /** Approvers per team ('*' = every team), beside those added from chat. */
-    readonly approvers: ReadonlyMap<string, readonly ConfiguredApprover[]>;
+    readonly approvers: ReadonlyMap<string, readonly PersonRef[]>;
     /** Estimated USD a month from which a recommendation needs two approvers (a decimal string). */
     readonly twoApproverFromUsd: string;
     /** Days a recommendation may wait for a decision before it expires. */
@@ -65,8 +65,6 @@ export interface Config {
     | undefined;
 }
 
-/** An approver or admin as configured: a user, or a group whose members count. */
-export type ConfiguredApprover = PersonRef;
 
 /** A configuration problem: the message is the one line printed before exiting. */
 export class ConfigError extends Error {
@@ -202,7 +200,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
 }
 
 /** Reads `U0ALICE1,S0PLATFORM`: user ids, and Slack user-group ids (S…) whose members count. */
-function parsePeople(text: string, variable: string): ConfiguredApprover[] {
+function parsePeople(text: string, variable: string): PersonRef[] {
   return text
     .split(',')
     .map((part) => part.trim())
@@ -215,8 +213,8 @@ function parsePeople(text: string, variable: string): ConfiguredApprover[] {
 }
 
 /** Reads `payments=U0ALICE,S0PAYLEADS;*=U0FINOPS`: each team's approvers; `*` approves for every team. */
-function parseApprovers(text: string): ReadonlyMap<string, readonly ConfiguredApprover[]> {
-  const rules = new Map<string, readonly ConfiguredApprover[]>();
+function parseApprovers(text: string): ReadonlyMap<string, readonly PersonRef[]> {
+  const rules = new Map<string, readonly PersonRef[]>();
   for (const rule of text.split(';').map((part) => part.trim()).filter(Boolean)) {
     const match = /^(.+?)\s*=\s*(.+)$/.exec(rule);
     if (!match) throw new ConfigError(`FINOPS_APPROVERS must be rules like payments=U0123ABCD,S0123ABCD;*=U0456EFGH (got ${quote(rule)}).`);

@@ -14,7 +14,6 @@ export interface ReportOptions {
   readonly metric?: CostMetric | undefined;
 }
 
-export type { PersonRef } from '../core/people.js';
 
 /** A parsed command. */
 export type Command =

@@ -5,6 +5,7 @@
  * Re-exported by ports.ts.
  */
 import type { Amount } from '../core/money.js';
+import type { PersonRef } from '../core/people.js';
 import type { RightsizingStatus } from '../core/rightsizing.js';
 
 /** What a recommendation proposes: a smaller instance type, or stopping an idle instance. */
@@ -114,10 +115,7 @@ export interface AuditEntry {
 export type NewAuditEntry = Omit<AuditEntry, 'id'>;
 
 /** An approver: a user, or a group whose members all may approve (a Slack user group, later an AAD group). */
-export interface Approver {
-  readonly kind: 'user' | 'group';
-  readonly id: string;
-}
+export type Approver = PersonRef;
 
 /** A team's approvers as stored, with who last changed them. */
 export interface TeamApprovers {
