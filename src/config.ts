@@ -65,7 +65,6 @@ export interface Config {
     | undefined;
 }
 
-
 /** A configuration problem: the message is the one line printed before exiting. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

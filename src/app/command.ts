@@ -14,7 +14,6 @@ export interface ReportOptions {
   readonly metric?: CostMetric | undefined;
 }
 
-
 /** A parsed command. */
 export type Command =
   | { readonly name: 'help'; readonly topic?: string | undefined }
