@@ -109,7 +109,7 @@ export function registerRightsizingListeners(app: App, deps: RightsizingListener
   /** Approve, or Mark applied: decided on the click, the list redrawn in place. */
   const decideAtOnce = async (body: BlockAction, decision: 'approve' | 'applied', value: string, respond: RespondFn): Promise<void> => {
     const button = parseButtonValue(value);
-    const privately = (text: string) => respondOrLog(respond, { response_type: 'ephemeral', replace_original: false, ...renderSlackMessage({ kind: 'answer', title: '', blocks: [{ type: 'text', text }] }) }, log);
+    const privately = (text: string) => tellClicker(respond, text, log);
     if (!deps.desk || !button) {
       await privately('This button cannot be used here.');
       return;
@@ -136,7 +136,7 @@ export function registerRightsizingListeners(app: App, deps: RightsizingListener
 
   const openRejectModal = async (client: webApi.WebClient, body: BlockAction, value: string, respond: RespondFn): Promise<void> => {
     const button = parseButtonValue(value);
-    const privately = (text: string) => respondOrLog(respond, { response_type: 'ephemeral', replace_original: false, ...renderSlackMessage({ kind: 'answer', title: '', blocks: [{ type: 'text', text }] }) }, log);
+    const privately = (text: string) => tellClicker(respond, text, log);
     if (!deps.desk || !button) {
       await privately('This button cannot be used here.');
       return;
@@ -225,6 +225,11 @@ function readMetadata(text: string): ModalMetadata | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Tells only the person who clicked, through the click's `response_url` (mentions and bold rendered). */
+function tellClicker(respond: RespondFn, text: string, log: Logger): Promise<boolean> {
+  return respondOrLog(respond, { response_type: 'ephemeral', replace_original: false, ...renderSlackMessage({ kind: 'answer', title: '', blocks: [{ type: 'text', text }] }) }, log);
 }
 
 /** `work`'s result if it settles within `ms`, else undefined (it goes on). */
