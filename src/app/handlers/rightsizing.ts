@@ -40,16 +40,18 @@ export async function rightsizingView(deps: RightsizingDeps, team: string | unde
   const { store, desk } = deps.rightsizing;
   // Never read yet (a new install): read now rather than show an empty list until the next sync.
   let unreadable: string | undefined;
-  if (!options.readOnly && (await store.lastSyncedAt()) === undefined) {
+  let lastSyncedAt = await store.lastSyncedAt();
+  if (!options.readOnly && lastSyncedAt === undefined) {
     try {
       await desk.sync({ force: true });
+      lastSyncedAt = await store.lastSyncedAt();
     } catch (error) {
       if (!isFinOpsError(error)) throw error;
       unreadable = error.message;
     }
   }
   if (!options.readOnly) await desk.expireDue();
-  const [records, lastSyncedAt] = await Promise.all([store.list({ team }), store.lastSyncedAt()]);
+  const records = await store.list({ team });
   const since = deps.clock.now().getTime() - 14 * 86_400_000;
   // Open ones, approved ones still waiting to be made, and what was decided in the last two weeks.
   const visible = records.filter(
