@@ -23,7 +23,7 @@ import {
   waitUntilInstanceStopped,
   type EC2ClientConfig,
 } from '@aws-sdk/client-ec2';
-import { CREDENTIALS, type SdkErrorLike } from './aws-errors.js';
+import { type Ec2Operation as Operation, explain, nameOf } from './ec2-errors.js';
 import type { WarnLogger } from './paid-requests.js';
 import { STOPPING_STEP } from '../../core/rightsizing.js';
 import type { Clock, ExecutionStep, InstanceChange, InstanceExecutor } from '../../ports.js';
@@ -67,7 +67,6 @@ export interface Ec2InstanceExecutorOptions {
   logger?: WarnLogger;
 }
 
-type Operation = 'DescribeInstances' | 'StopInstances' | 'ModifyInstanceAttribute' | 'StartInstances';
 
 /** What DescribeInstances found; or the failed step. */
 type Found = { readonly ok: true; readonly state: string; readonly type: string; readonly step: ExecutionStep } | { readonly ok: false; readonly step: ExecutionStep };
@@ -298,26 +297,4 @@ export class Ec2InstanceExecutor implements InstanceExecutor {
 function checkChange(change: InstanceChange): void {
   if (change.action === 'modify' && !change.targetType) throw new TypeError(`a modify change needs a target type (${change.instanceId})`);
   if (!change.instanceId) throw new TypeError('a change needs an instance id');
-}
-
-function nameOf(error: unknown): string {
-  return (typeof error === 'object' && error !== null ? (error as SdkErrorLike).name : undefined) ?? 'unknown error';
-}
-
-/** A sentence for an EC2 failure, from the error's name and never from AWS's message text. */
-function explain(operation: Operation, error: unknown, change: InstanceChange): string {
-  const sdk = (typeof error === 'object' && error !== null ? error : {}) as SdkErrorLike;
-  const name = nameOf(error);
-  if (name === 'UnauthorizedOperation' || name === 'AuthFailure') {
-    return `EC2 refused ${operation} (${name}): the bot's role needs the IAM permission ec2:${operation}.`;
-  }
-  if (CREDENTIALS.has(name)) return `No AWS credentials were found for EC2 (${operation}): configure the standard AWS credential chain.`;
-  if (name === 'InvalidInstanceID.NotFound' || name === 'InvalidInstanceID.Malformed') {
-    return `EC2 has no instance ${change.instanceId} in ${change.region} (${name}).`;
-  }
-  if (name === 'IncorrectInstanceState') return `EC2 refused ${operation}: the instance is not in a state that allows it (${name}).`;
-  if (name === 'InsufficientInstanceCapacity') return `EC2 refused ${operation}: AWS has no capacity for this instance type in its zone right now (${name}).`;
-  if (name === 'RequestLimitExceeded' || sdk.$retryable?.throttling === true) return `EC2 is throttling requests (${name}); try ${operation} again later.`;
-  if (sdk.$metadata?.httpStatusCode === undefined) return `EC2 could not be reached for ${operation} (${name}: network error or timeout).`;
-  return `EC2 refused ${operation} (${name}).`;
 }
